@@ -1,0 +1,55 @@
+// conntrackd: the connection tracking daemon.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "config.h"
+#include "log.hpp"
+#include "options.hpp"
+#include "plugin_commands.hpp"
+#include "plugin_host.hpp"
+#include "plugin_loader.hpp"
+
+int main(int argc, char **argv) {
+    using namespace ctd;
+    std::vector<std::string> args(argv, argv + argc);
+    ParseOutcome parsed = parse_options(args);
+    Logger &log = logger();
+    log.set_console(true);
+
+    if (parsed.show_usage)
+        std::fputs(usage_text(args.empty() ? "conntrackd" : args[0]).c_str(), stdout);
+    for (const std::string &warning : parsed.warnings)
+        log.log(log_warning, warning);
+    if (!parsed.error.empty())
+        log.log(log_error, parsed.error);
+    const Options &options = parsed.options;
+    if (options.mode == Options::Mode::version) {
+        std::fputs(version_text().c_str(), stdout);
+        return 0;
+    }
+    if (parsed.exit_now)
+        return parsed.exit_status;
+
+    EventLoop loop;
+    PluginHost host(&loop);
+    // CONNTRACKD_PLUGIN_DIR replaces the built-in directory (the test suite
+    // uses it so that an installed copy can never interfere).
+    const char *plugin_dir = std::getenv("CONNTRACKD_PLUGIN_DIR");
+    PluginLoader loader(plugin_dir && *plugin_dir ? plugin_dir : CTD_PLUGINDIR, &host);
+    for (const std::string &dir : options.plugin_dirs)
+        loader.add_directory(dir);
+
+    switch (options.mode) {
+    case Options::Mode::list_plugins:
+        return list_plugins(loader);
+    case Options::Mode::plugin_info:
+        return describe_plugin(loader, options.plugin_spec);
+    default:
+        log.log(log_error, "this build of conntrackd does not run the daemon or client requests "
+                           "yet; see README.md for what works today");
+        return 1;
+    }
+}

@@ -1,0 +1,140 @@
+#include "plugin_host.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <sys/epoll.h>
+
+#include "log.hpp"
+
+ctd_host::~ctd_host() {
+    // Undo what the plugin registered and did not release itself, so that no
+    // callback into unloaded code can remain.
+    if (owner && owner->loop())
+        for (int fd : watched_fds)
+            owner->loop()->unwatch(fd);
+    for (ctd_timer *timer : timers)
+        delete timer;
+}
+
+namespace ctd {
+
+PluginHost::PluginHost(EventLoop *loop) : loop_(loop) {
+    api_ = ctd_host_api{};
+    api_.size = sizeof api_;
+    api_.abi_major = CTD_PLUGIN_ABI_MAJOR;
+    api_.abi_minor = CTD_PLUGIN_ABI_MINOR;
+    api_.log = &PluginHost::log;
+    api_.fd_watch = &PluginHost::fd_watch;
+    api_.fd_unwatch = &PluginHost::fd_unwatch;
+    api_.timer_new = &PluginHost::timer_new;
+    api_.timer_arm = &PluginHost::timer_arm;
+    api_.timer_disarm = &PluginHost::timer_disarm;
+    api_.timer_free = &PluginHost::timer_free;
+    api_.monotonic_us = &PluginHost::monotonic_us;
+    api_.counter_new = &PluginHost::counter_new;
+    api_.counter_add = &PluginHost::counter_add;
+    api_.flow_format = &PluginHost::flow_format;
+}
+
+std::unique_ptr<ctd_host> PluginHost::make_handle(const std::string &label) {
+    auto handle = std::make_unique<ctd_host>();
+    handle->owner = this;
+    handle->label = label;
+    return handle;
+}
+
+void PluginHost::log(ctd_host *host, uint32_t priority, const char *message) {
+    if (!message)
+        return;
+    int level = priority < log_error ? log_error : priority > log_debug ? log_debug
+                                                                          : static_cast<int>(priority);
+    logger().logf(level, "%s: %s", host ? host->label.c_str() : "plugin", message);
+}
+
+int PluginHost::fd_watch(ctd_host *host, int fd, uint32_t events, ctd_fd_callback cb, void *user) {
+    if (!host || !host->owner->loop_ || !cb || fd < 0)
+        return -EINVAL;
+    uint32_t epoll_events = 0;
+    if (events & CTD_FD_READ)
+        epoll_events |= EPOLLIN;
+    if (events & CTD_FD_WRITE)
+        epoll_events |= EPOLLOUT;
+    try {
+        host->owner->loop_->watch(fd, epoll_events, [cb, user, fd](uint32_t happened) {
+            uint32_t out = 0;
+            if (happened & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                out |= CTD_FD_READ;
+            if (happened & EPOLLOUT)
+                out |= CTD_FD_WRITE;
+            cb(user, fd, out);
+        });
+    } catch (const std::exception &e) {
+        logger().logf(log_error, "%s: %s", host->label.c_str(), e.what());
+        return -EBADF;
+    }
+    host->watched_fds.insert(fd);
+    return 0;
+}
+
+void PluginHost::fd_unwatch(ctd_host *host, int fd) {
+    if (!host || !host->owner->loop_)
+        return;
+    if (host->watched_fds.erase(fd))
+        host->owner->loop_->unwatch(fd);
+}
+
+ctd_timer *PluginHost::timer_new(ctd_host *host, ctd_timer_callback cb, void *user) {
+    if (!host || !host->owner->loop_ || !cb)
+        return nullptr;
+    auto *timer = new ctd_timer{host, LoopTimer(*host->owner->loop_, [cb, user] { cb(user); })};
+    host->timers.insert(timer);
+    return timer;
+}
+
+void PluginHost::timer_arm(ctd_timer *timer, uint64_t delay_us, uint64_t interval_us) {
+    if (timer)
+        timer->timer.arm(delay_us, interval_us);
+}
+
+void PluginHost::timer_disarm(ctd_timer *timer) {
+    if (timer)
+        timer->timer.disarm();
+}
+
+void PluginHost::timer_free(ctd_timer *timer) {
+    if (!timer)
+        return;
+    timer->host->timers.erase(timer);
+    delete timer;
+}
+
+uint64_t PluginHost::monotonic_us(ctd_host *) { return EventLoop::monotonic_us(); }
+
+uint32_t PluginHost::counter_new(ctd_host *host, const char *name, const char *help) {
+    if (!host || !name)
+        return UINT32_MAX;
+    auto &counters = host->owner->counters_;
+    counters.push_back(Counter{host->label, name, help ? help : "", 0});
+    return static_cast<uint32_t>(counters.size() - 1);
+}
+
+void PluginHost::counter_add(ctd_host *host, uint32_t counter, uint64_t delta) {
+    if (!host)
+        return;
+    auto &counters = host->owner->counters_;
+    // A plugin may only move its own counters.
+    if (counter < counters.size() && counters[counter].plugin == host->label)
+        counters[counter].value += delta;
+}
+
+size_t PluginHost::flow_format(ctd_host *host, const ctd_flow *flow, uint32_t format, char *buf,
+                               size_t len) {
+    if (!host || !flow || !host->owner->formatter_) {
+        if (buf && len)
+            buf[0] = '\0';
+        return 0;
+    }
+    return host->owner->formatter_(*flow, format, buf, len);
+}
+
+} // namespace ctd

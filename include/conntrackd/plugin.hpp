@@ -1,0 +1,497 @@
+// conntrackd plugin SDK: a header-only C++ layer over the C ABI in plugin.h.
+//
+// A plugin author derives from one of the abstract classes below and names
+// the class in one macro, which emits the single exported entry function,
+// the descriptor and the C trampolines.  Exceptions never cross into the
+// core: the trampolines catch them, report them through the host's logger
+// (or the create error buffer) and return an error code.
+//
+//   class MyOutput : public ctd::sdk::OutputPlugin {
+//   public:
+//       static constexpr ctd_config_key config_keys[] = {
+//           {"Path", CTD_CONFIG_PATH, CTD_CONFIG_REQUIRED, nullptr, "where to write", 0, 0},
+//       };
+//       MyOutput(ctd::sdk::Host host, const ctd::sdk::Config &config);
+//       void write_flow(const ctd_flow &flow, uint64_t when_us) override;
+//   };
+//   CTD_OUTPUT_PLUGIN(MyOutput, "myoutput", "1.0", "writes flows somewhere")
+//
+// The class may also define `static void plugin_init(ctd::sdk::Host &)`
+// (run once after the core accepted the plugin; throw to refuse) and
+// `static void plugin_fini()`.
+#ifndef CONNTRACKD_PLUGIN_HPP
+#define CONNTRACKD_PLUGIN_HPP
+
+#include <conntrackd/plugin.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace ctd::sdk {
+
+// Thrown by plugin code to fail an operation with an errno value; any other
+// exception is reported the same way with EIO.
+class PluginError : public std::runtime_error {
+public:
+    explicit PluginError(const std::string &what, int error_number = EINVAL)
+        : std::runtime_error(what), error_number_(error_number) {}
+    int error_number() const noexcept { return error_number_; }
+
+private:
+    int error_number_;
+};
+
+// The host's services, bound to this plugin.  Cheap to copy.
+class Host {
+public:
+    Host() = default;
+    Host(const ctd_host_api *api, ctd_host *host) : api_(api), host_(host) {}
+
+    const ctd_host_api *api() const noexcept { return api_; }
+    ctd_host *handle() const noexcept { return host_; }
+
+    void log(uint32_t priority, const std::string &message) const {
+        if (api_ && api_->log)
+            api_->log(host_, priority, message.c_str());
+    }
+    void error(const std::string &m) const { log(CTD_LOG_ERR, m); }
+    void warning(const std::string &m) const { log(CTD_LOG_WARNING, m); }
+    void notice(const std::string &m) const { log(CTD_LOG_NOTICE, m); }
+    void info(const std::string &m) const { log(CTD_LOG_INFO, m); }
+    void debug(const std::string &m) const { log(CTD_LOG_DEBUG, m); }
+
+    uint64_t monotonic_us() const { return api_->monotonic_us(host_); }
+
+    // Renders a flow as `conntrack` prints it (CTD_FORMAT_*).
+    std::string format_flow(const ctd_flow &flow, uint32_t format) const {
+        char small[512];
+        size_t needed = api_->flow_format(host_, &flow, format, small, sizeof small);
+        if (needed < sizeof small)
+            return std::string(small, needed);
+        std::string text(needed + 1, '\0');
+        api_->flow_format(host_, &flow, format, text.data(), text.size());
+        text.resize(needed);
+        return text;
+    }
+
+private:
+    const ctd_host_api *api_ = nullptr;
+    ctd_host *host_ = nullptr;
+};
+
+// A watched file descriptor; unwatched when destroyed.
+class FdWatch {
+public:
+    using Callback = std::function<void(uint32_t events)>;
+    FdWatch() = default;
+    FdWatch(Host host, int fd, uint32_t events, Callback callback)
+        : host_(host), state_(std::make_unique<State>(State{fd, std::move(callback)})) {
+        if (host_.api()->fd_watch(host_.handle(), fd, events, &FdWatch::trampoline,
+                                  state_.get()) != 0)
+            throw PluginError("cannot watch file descriptor " + std::to_string(fd), EBADF);
+    }
+    FdWatch(FdWatch &&) noexcept = default;
+    FdWatch &operator=(FdWatch &&other) noexcept {
+        reset();
+        host_ = other.host_;
+        state_ = std::move(other.state_);
+        return *this;
+    }
+    ~FdWatch() { reset(); }
+    void reset() {
+        if (state_)
+            host_.api()->fd_unwatch(host_.handle(), state_->fd);
+        state_.reset();
+    }
+
+private:
+    struct State {
+        int fd;
+        Callback callback;
+    };
+    static void trampoline(void *user, int, uint32_t events) {
+        auto *state = static_cast<State *>(user);
+        try {
+            state->callback(events);
+        } catch (...) {
+            // Nothing may propagate into the core's loop; the callback is
+            // expected to log its own failures.
+        }
+    }
+    Host host_;
+    std::unique_ptr<State> state_;
+};
+
+// A timer on the host's loop; freed when destroyed.
+class Timer {
+public:
+    using Callback = std::function<void()>;
+    Timer() = default;
+    Timer(Host host, Callback callback)
+        : host_(host), callback_(std::make_unique<Callback>(std::move(callback))) {
+        timer_ = host_.api()->timer_new(host_.handle(), &Timer::trampoline, callback_.get());
+        if (!timer_)
+            throw PluginError("cannot create a timer", ENOMEM);
+    }
+    Timer(Timer &&other) noexcept
+        : host_(other.host_), callback_(std::move(other.callback_)),
+          timer_(std::exchange(other.timer_, nullptr)) {}
+    Timer &operator=(Timer &&other) noexcept {
+        reset();
+        host_ = other.host_;
+        callback_ = std::move(other.callback_);
+        timer_ = std::exchange(other.timer_, nullptr);
+        return *this;
+    }
+    ~Timer() { reset(); }
+    void arm(uint64_t delay_us, uint64_t interval_us = 0) {
+        host_.api()->timer_arm(timer_, delay_us, interval_us);
+    }
+    void disarm() { host_.api()->timer_disarm(timer_); }
+    void reset() {
+        if (timer_)
+            host_.api()->timer_free(timer_);
+        timer_ = nullptr;
+        callback_.reset();
+    }
+
+private:
+    static void trampoline(void *user) {
+        try {
+            (*static_cast<Callback *>(user))();
+        } catch (...) {
+        }
+    }
+    Host host_;
+    std::unique_ptr<Callback> callback_;
+    ctd_timer *timer_ = nullptr;
+};
+
+// A counter shown under the plugin's name by `conntrackd -s`.
+class Counter {
+public:
+    Counter() = default;
+    Counter(Host host, const char *name, const char *help)
+        : host_(host), id_(host.api()->counter_new(host.handle(), name, help)) {}
+    void add(uint64_t delta = 1) const {
+        if (id_ != UINT32_MAX)
+            host_.api()->counter_add(host_.handle(), id_, delta);
+    }
+
+private:
+    Host host_;
+    uint32_t id_ = UINT32_MAX;
+};
+
+// Read access to the plugin's config block.  Every declared key is present:
+// the core fills in defaults, so lookups of declared keys never fail.
+class Config {
+public:
+    explicit Config(const ctd_config *config) : config_(config) {}
+
+    const ctd_config_value *find(std::string_view key) const {
+        for (size_t i = 0; i < count(); ++i)
+            if (key == config_->values[i].key)
+                return &config_->values[i];
+        return nullptr;
+    }
+    bool has(std::string_view key) const {
+        const ctd_config_value *v = find(key);
+        return v && v->text;
+    }
+    std::string text(std::string_view key, std::string fallback = {}) const {
+        const ctd_config_value *v = find(key);
+        return v && v->text ? std::string(v->text) : fallback;
+    }
+    int64_t number(std::string_view key, int64_t fallback = 0) const {
+        const ctd_config_value *v = find(key);
+        return v && v->text ? v->number : fallback;
+    }
+    bool boolean(std::string_view key, bool fallback = false) const {
+        const ctd_config_value *v = find(key);
+        return v && v->text ? v->number != 0 : fallback;
+    }
+    // Every value given for a repeatable key, in file order (none if the
+    // key was left out and has no default).
+    std::vector<const ctd_config_value *> all(std::string_view key) const {
+        std::vector<const ctd_config_value *> out;
+        for (size_t i = 0; i < count(); ++i)
+            if (key == config_->values[i].key && config_->values[i].text)
+                out.push_back(&config_->values[i]);
+        return out;
+    }
+    // "file:line: " for messages about a key's value.
+    std::string where(std::string_view key) const {
+        const ctd_config_value *v = find(key);
+        std::string out = config_->file ? config_->file : "config";
+        if (v && v->line)
+            out += ":" + std::to_string(v->line);
+        return out + ": ";
+    }
+    const char *block() const { return config_->block ? config_->block : ""; }
+
+private:
+    size_t count() const { return config_ ? config_->count : 0; }
+    const ctd_config *config_;
+};
+
+// Abstract classes, one per kind.
+class OutputPlugin {
+public:
+    virtual ~OutputPlugin() = default;
+    virtual void write_flow(const ctd_flow &flow, uint64_t when_us) = 0;
+    virtual void reopen() {}
+    virtual void flush() {}
+};
+
+// Hands received bytes to the core.
+class Deliverer {
+public:
+    Deliverer(ctd_transport_deliver deliver, void *context)
+        : deliver_(deliver), context_(context) {}
+    void operator()(const void *data, size_t len) const { deliver_(context_, data, len); }
+
+private:
+    ctd_transport_deliver deliver_;
+    void *context_;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // Throws PluginError (with an errno) when the batch could not be sent.
+    virtual void send(const void *data, size_t len) = 0;
+    virtual uint32_t max_payload() const = 0;
+    virtual ctd_transport_stats stats() const = 0;
+    virtual std::string describe() const { return {}; }
+};
+
+namespace detail {
+
+inline void copy_error(char *buffer, size_t len, const char *text) {
+    if (buffer && len)
+        std::snprintf(buffer, len, "%s", text);
+}
+
+// The host handle each loaded plugin got at init; one plugin per .so.
+inline Host &plugin_host() {
+    static Host host;
+    return host;
+}
+
+template <class T>
+concept HasInit = requires(Host &h) { T::plugin_init(h); };
+template <class T>
+concept HasFini = requires { T::plugin_fini(); };
+template <class T>
+concept HasKeys = requires { std::size(T::config_keys); };
+
+template <class T>
+const ctd_config_key *keys() {
+    if constexpr (HasKeys<T>)
+        return T::config_keys;
+    else
+        return nullptr;
+}
+template <class T>
+uint32_t key_count() {
+    if constexpr (HasKeys<T>)
+        return static_cast<uint32_t>(std::size(T::config_keys));
+    else
+        return 0;
+}
+
+template <class T>
+int init(const ctd_host_api *api, ctd_host *host, char *error, size_t error_len) {
+    plugin_host() = Host(api, host);
+    try {
+        if constexpr (HasInit<T>)
+            T::plugin_init(plugin_host());
+        return 0;
+    } catch (const std::exception &e) {
+        copy_error(error, error_len, e.what());
+    } catch (...) {
+        copy_error(error, error_len, "unknown exception in plugin initialisation");
+    }
+    return -1;
+}
+
+template <class T>
+void fini() {
+    if constexpr (HasFini<T>) {
+        try {
+            T::plugin_fini();
+        } catch (...) {
+        }
+    }
+}
+
+// Runs a plugin call, turning exceptions into a logged error and -errno.
+template <class F>
+int guarded(const Host &host, F &&call) {
+    try {
+        call();
+        return 0;
+    } catch (const PluginError &e) {
+        host.error(e.what());
+        return -e.error_number();
+    } catch (const std::exception &e) {
+        host.error(e.what());
+    } catch (...) {
+        host.error("unknown exception");
+    }
+    return -EIO;
+}
+
+template <class T, class... Args>
+T *create(char *error, size_t error_len, Args &&...args) {
+    try {
+        return new T(std::forward<Args>(args)...);
+    } catch (const std::exception &e) {
+        copy_error(error, error_len, e.what());
+    } catch (...) {
+        copy_error(error, error_len, "unknown exception while creating the plugin instance");
+    }
+    return nullptr;
+}
+
+template <class T>
+struct OutputOps {
+    struct Instance {
+        Host host;
+        std::unique_ptr<T> impl;
+    };
+    static void *create(ctd_host *host, const ctd_config *config, char *error, size_t len) {
+        Host bound(plugin_host().api(), host);
+        T *impl = detail::create<T>(error, len, bound, Config(config));
+        if (!impl)
+            return nullptr;
+        return new Instance{bound, std::unique_ptr<T>(impl)};
+    }
+    static void destroy(void *instance) {
+        try {
+            delete static_cast<Instance *>(instance);
+        } catch (...) {
+        }
+    }
+    static int write_flow(void *instance, const ctd_flow *flow, uint64_t when_us) {
+        auto *self = static_cast<Instance *>(instance);
+        return guarded(self->host, [&] { self->impl->write_flow(*flow, when_us); });
+    }
+    static int reopen(void *instance) {
+        auto *self = static_cast<Instance *>(instance);
+        return guarded(self->host, [&] { self->impl->reopen(); });
+    }
+    static int flush(void *instance) {
+        auto *self = static_cast<Instance *>(instance);
+        return guarded(self->host, [&] { self->impl->flush(); });
+    }
+    static const ctd_output_ops *table() {
+        static const ctd_output_ops ops = {sizeof(ctd_output_ops), &create, &destroy,
+                                           &write_flow, &reopen, &flush};
+        return &ops;
+    }
+};
+
+template <class T>
+struct TransportOps {
+    struct Instance {
+        Host host;
+        std::unique_ptr<T> impl;
+    };
+    static void *create(ctd_host *host, const ctd_config *config, ctd_transport_deliver deliver,
+                        void *context, char *error, size_t len) {
+        Host bound(plugin_host().api(), host);
+        T *impl = detail::create<T>(error, len, bound, Config(config), Deliverer(deliver, context));
+        if (!impl)
+            return nullptr;
+        return new Instance{bound, std::unique_ptr<T>(impl)};
+    }
+    static void destroy(void *link) {
+        try {
+            delete static_cast<Instance *>(link);
+        } catch (...) {
+        }
+    }
+    static int send(void *link, const void *data, size_t len) {
+        auto *self = static_cast<Instance *>(link);
+        return guarded(self->host, [&] { self->impl->send(data, len); });
+    }
+    static uint32_t max_payload(void *link) {
+        return static_cast<Instance *>(link)->impl->max_payload();
+    }
+    static void stats(void *link, ctd_transport_stats *out) {
+        auto *self = static_cast<Instance *>(link);
+        ctd_transport_stats s{};
+        guarded(self->host, [&] { s = self->impl->stats(); });
+        s.size = sizeof s;
+        std::memcpy(out, &s, out->size && out->size < sizeof s ? out->size : sizeof s);
+    }
+    static size_t describe(void *link, char *buf, size_t len) {
+        auto *self = static_cast<Instance *>(link);
+        std::string text;
+        guarded(self->host, [&] { text = self->impl->describe(); });
+        if (buf && len)
+            std::snprintf(buf, len, "%s", text.c_str());
+        return text.size();
+    }
+    static const ctd_transport_ops *table(uint32_t flags) {
+        static const ctd_transport_ops ops = {sizeof(ctd_transport_ops), flags, &create, &destroy,
+                                              &send, &max_payload, &stats, &describe};
+        return &ops;
+    }
+};
+
+template <class T>
+constexpr ctd_plugin_descriptor descriptor(uint32_t kind, const char *name, const char *version,
+                                           const char *description, const void *ops) {
+    return ctd_plugin_descriptor{sizeof(ctd_plugin_descriptor),
+                                 CTD_PLUGIN_ABI_MAJOR,
+                                 CTD_PLUGIN_ABI_MINOR,
+                                 kind,
+                                 0,
+                                 name,
+                                 version,
+                                 description,
+                                 keys<T>(),
+                                 key_count<T>(),
+                                 0,
+                                 &init<T>,
+                                 &fini<T>,
+                                 ops};
+}
+
+} // namespace detail
+} // namespace ctd::sdk
+
+// Emits the one exported function of the plugin.
+#define CTD_DEFINE_PLUGIN_ENTRY_(descriptor_expression)                                 \
+    extern "C" CTD_PLUGIN_EXPORT const ctd_plugin_descriptor *ctd_plugin_entry(void) {   \
+        static const ctd_plugin_descriptor descriptor = descriptor_expression;           \
+        return &descriptor;                                                              \
+    }
+
+#define CTD_OUTPUT_PLUGIN(Class, name, version, description)                             \
+    CTD_DEFINE_PLUGIN_ENTRY_((::ctd::sdk::detail::descriptor<Class>(                     \
+        CTD_PLUGIN_KIND_OUTPUT, name, version, description,                              \
+        ::ctd::sdk::detail::OutputOps<Class>::table())))
+
+// `flags` is 0 for datagram links or CTD_TRANSPORT_STREAM.
+#define CTD_TRANSPORT_PLUGIN(Class, name, version, description, flags)                   \
+    CTD_DEFINE_PLUGIN_ENTRY_((::ctd::sdk::detail::descriptor<Class>(                     \
+        CTD_PLUGIN_KIND_TRANSPORT, name, version, description,                           \
+        ::ctd::sdk::detail::TransportOps<Class>::table(flags))))
+
+#endif // CONNTRACKD_PLUGIN_HPP
