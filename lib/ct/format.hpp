@@ -44,6 +44,12 @@ struct FormatOptions {
     // this to override it (e.g. Destroy for the lines -D prints).
     bool override_type = false;
     MessageType type = MessageType::Unknown;
+    // "Now" in seconds since the epoch, for delta-time and the XML <when>
+    // (0: the current time).  Tests pin it to compare outputs exactly.
+    std::int64_t now = 0;
+    // JSON only: the name of the process that caused an event (see
+    // netlink_owner_name), written as "progname" next to "portid".
+    std::string_view progname;
 };
 
 // The flow, in the chosen format.  For Save, an IPv4/IPv6-less flow appends
