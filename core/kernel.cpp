@@ -18,18 +18,6 @@
 
 namespace ctd {
 
-namespace {
-
-std::size_t system_receive_buffer() {
-    // What a new socket gets: net.core.rmem_default (the kernel reports it
-    // doubled, as it does for every SO_RCVBUF).
-    ct::NetlinkSocket probe;
-    if (probe.open() != 0)
-        return 0;
-    return probe.receive_buffer();
-}
-
-} // namespace
 
 KernelEvents::KernelEvents(EventLoop &loop, EventSettings settings, NetlinkCounters &counters)
     : loop_(loop), settings_(settings), counters_(counters) {}
