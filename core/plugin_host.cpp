@@ -34,6 +34,7 @@ PluginHost::PluginHost(EventLoop *loop) : loop_(loop) {
     api_.counter_new = &PluginHost::counter_new;
     api_.counter_add = &PluginHost::counter_add;
     api_.flow_format = &PluginHost::flow_format;
+    api_.transport_event = &PluginHost::transport_event;
 }
 
 std::unique_ptr<ctd_host> PluginHost::make_handle(const std::string &label) {
@@ -135,6 +136,11 @@ size_t PluginHost::flow_format(ctd_host *host, const ctd_flow *flow, uint32_t fo
         return 0;
     }
     return host->owner->formatter_(*flow, format, buf, len);
+}
+
+void PluginHost::transport_event(ctd_host *host, void *link_context, uint32_t event) {
+    if (host && host->owner->transport_event_handler_)
+        host->owner->transport_event_handler_(link_context, event);
 }
 
 } // namespace ctd

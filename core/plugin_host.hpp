@@ -40,6 +40,9 @@ class PluginHost {
 public:
     using FlowFormatter =
         std::function<size_t(const ctd_flow &, uint32_t format, char *buf, size_t len)>;
+    // Receives a transport's CTD_TRANSPORT_EVENT_* for the link created
+    // with `link_context`.
+    using TransportEventHandler = std::function<void(void *link_context, uint32_t event)>;
 
     // `loop` may be null for inspection-only uses; fd and timer services
     // then fail cleanly.
@@ -53,6 +56,9 @@ public:
     std::unique_ptr<ctd_host> make_handle(const std::string &label);
 
     void set_flow_formatter(FlowFormatter formatter) { formatter_ = std::move(formatter); }
+    void set_transport_event_handler(TransportEventHandler handler) {
+        transport_event_handler_ = std::move(handler);
+    }
 
     struct Counter {
         std::string plugin;
@@ -75,10 +81,12 @@ private:
     static void counter_add(ctd_host *host, uint32_t counter, uint64_t delta);
     static size_t flow_format(ctd_host *host, const ctd_flow *flow, uint32_t format, char *buf,
                               size_t len);
+    static void transport_event(ctd_host *host, void *link_context, uint32_t event);
 
     EventLoop *loop_;
     ctd_host_api api_;
     FlowFormatter formatter_;
+    TransportEventHandler transport_event_handler_;
     std::vector<Counter> counters_;
 };
 

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define CTD_PLUGIN_ABI_MAJOR 1
-#define CTD_PLUGIN_ABI_MINOR 0
+#define CTD_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports: a function returning its descriptor. */
 #define CTD_PLUGIN_ENTRY_SYMBOL "ctd_plugin_entry"
@@ -218,6 +218,11 @@ struct ctd_host_api {
 	 * the full text (which may exceed `len`, as with snprintf). */
 	size_t (*flow_format)(struct ctd_host *host, const struct ctd_flow *flow,
 	                      uint32_t format, char *buf, size_t len);
+
+	/* ABI 1.1.  A transport reports a change of its connections
+	 * (CTD_TRANSPORT_EVENT_*) on the link it created for `link_context`.
+	 * Plugins check `size` first: a 1.0 core does not have it. */
+	void (*transport_event)(struct ctd_host *host, void *link_context, uint32_t event);
 };
 
 /* ---------------------------------------------------------------------- */
@@ -247,12 +252,37 @@ typedef void (*ctd_transport_deliver)(void *link_context, const void *data, size
 
 #define CTD_TRANSPORT_STREAM 0x1u /* byte stream: messages may span reads */
 
+/* Connection events of connection-oriented links (ABI 1.1, reported through
+ * host_api->transport_event).  A stream link delivers the bytes of one
+ * inbound connection in order; PEER_UP starts a new stream, so the core
+ * drops any partial message it kept from the previous one. */
+#define CTD_TRANSPORT_EVENT_PEER_UP     1u /* a peer connected to our server */
+#define CTD_TRANSPORT_EVENT_PEER_DOWN   2u /* that inbound connection ended */
+#define CTD_TRANSPORT_EVENT_CLIENT_UP   3u /* our outbound connection is up */
+#define CTD_TRANSPORT_EVENT_CLIENT_DOWN 4u /* our outbound connection was lost */
+
 struct ctd_transport_stats {
 	uint32_t size;
 	uint32_t reserved;
 	uint64_t bytes_sent, bytes_received;
 	uint64_t packets_sent, packets_received;
 	uint64_t send_errors, receive_errors;
+	/* ABI 1.1: the link's retry queue (TCP's error queue of
+	 * ErrorQueueLength batches; 0 for links without one), which `-s queue`
+	 * shows as errorq. */
+	uint64_t queue_length;    /* batches waiting now */
+	uint64_t queue_capacity;  /* the most it holds */
+	uint64_t queue_overflows; /* batches dropped because it was full */
+};
+
+/* What the core needs to know about a link's network interface (ABI 1.1):
+ * the index for carrier monitoring, the name for `-s link`. */
+struct ctd_transport_info {
+	uint32_t size;
+	uint32_t ifindex;  /* index of the link's Interface */
+	char ifname[16];   /* its name (IFNAMSIZ), NUL-terminated */
+	uint32_t mtu;      /* its MTU when the link was created */
+	uint32_t family;   /* AF_INET or AF_INET6 */
 };
 
 struct ctd_transport_ops {
@@ -269,6 +299,8 @@ struct ctd_transport_ops {
 	void (*stats)(void *link, struct ctd_transport_stats *out);
 	/* Human-readable state for `-s link`, e.g. "server=connected". */
 	size_t (*describe)(void *link, char *buf, size_t len);
+	/* ABI 1.1, may be NULL.  Fills `out` (never past out->size). */
+	void (*info)(void *link, struct ctd_transport_info *out);
 };
 
 /* Sync mode: decides what is sent when, and what received messages mean.

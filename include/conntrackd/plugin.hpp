@@ -25,6 +25,7 @@
 #include <conntrackd/plugin.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -51,6 +52,14 @@ public:
 
 private:
     int error_number_;
+};
+
+// A failure the plugin has already accounted for (counted in its stats,
+// logged once if worth it): the core gets -errno but no log line, because
+// a sync link that is down would otherwise log every batch it refuses.
+class QuietError : public PluginError {
+public:
+    using PluginError::PluginError;
 };
 
 // The host's services, bound to this plugin.  Cheap to copy.
@@ -256,16 +265,25 @@ public:
     virtual void flush() {}
 };
 
-// Hands received bytes to the core.
+// Hands received bytes to the core, and reports connection events
+// (CTD_TRANSPORT_EVENT_*) of the link to it.
 class Deliverer {
 public:
-    Deliverer(ctd_transport_deliver deliver, void *context)
-        : deliver_(deliver), context_(context) {}
+    Deliverer(ctd_transport_deliver deliver, void *context, Host host = {})
+        : deliver_(deliver), context_(context), host_(host) {}
     void operator()(const void *data, size_t len) const { deliver_(context_, data, len); }
+    // Does nothing on a core older than ABI 1.1, which has no such service.
+    void notify(uint32_t event) const {
+        const ctd_host_api *api = host_.api();
+        if (api && api->size >= offsetof(ctd_host_api, transport_event) + sizeof api->transport_event &&
+            api->transport_event)
+            api->transport_event(host_.handle(), context_, event);
+    }
 
 private:
     ctd_transport_deliver deliver_;
     void *context_;
+    Host host_;
 };
 
 class Transport {
@@ -276,6 +294,8 @@ public:
     virtual uint32_t max_payload() const = 0;
     virtual ctd_transport_stats stats() const = 0;
     virtual std::string describe() const { return {}; }
+    // ABI 1.1: the interface the link runs on (see ctd_transport_info).
+    virtual ctd_transport_info info() const { return ctd_transport_info{}; }
 };
 
 namespace detail {
@@ -344,6 +364,8 @@ int guarded(const Host &host, F &&call) {
     try {
         call();
         return 0;
+    } catch (const QuietError &e) {
+        return -e.error_number();
     } catch (const PluginError &e) {
         host.error(e.what());
         return -e.error_number();
@@ -414,7 +436,8 @@ struct TransportOps {
     static void *create(ctd_host *host, const ctd_config *config, ctd_transport_deliver deliver,
                         void *context, char *error, size_t len) {
         Host bound(plugin_host().api(), host);
-        T *impl = detail::create<T>(error, len, bound, Config(config), Deliverer(deliver, context));
+        T *impl = detail::create<T>(error, len, bound, Config(config),
+                                    Deliverer(deliver, context, bound));
         if (!impl)
             return nullptr;
         return new Instance{bound, std::unique_ptr<T>(impl)};
@@ -436,8 +459,10 @@ struct TransportOps {
         auto *self = static_cast<Instance *>(link);
         ctd_transport_stats s{};
         guarded(self->host, [&] { s = self->impl->stats(); });
-        s.size = sizeof s;
-        std::memcpy(out, &s, out->size && out->size < sizeof s ? out->size : sizeof s);
+        // Never write past the core's struct; tell it how much is filled.
+        size_t filled = out->size && out->size < sizeof s ? out->size : sizeof s;
+        s.size = static_cast<uint32_t>(filled);
+        std::memcpy(out, &s, filled);
     }
     static size_t describe(void *link, char *buf, size_t len) {
         auto *self = static_cast<Instance *>(link);
@@ -447,9 +472,18 @@ struct TransportOps {
             std::snprintf(buf, len, "%s", text.c_str());
         return text.size();
     }
+    static void info(void *link, ctd_transport_info *out) {
+        auto *self = static_cast<Instance *>(link);
+        ctd_transport_info i{};
+        guarded(self->host, [&] { i = self->impl->info(); });
+        // Never write past the core's struct; tell it how much is filled.
+        size_t filled = out->size && out->size < sizeof i ? out->size : sizeof i;
+        i.size = static_cast<uint32_t>(filled);
+        std::memcpy(out, &i, filled);
+    }
     static const ctd_transport_ops *table(uint32_t flags) {
         static const ctd_transport_ops ops = {sizeof(ctd_transport_ops), flags, &create, &destroy,
-                                              &send, &max_payload, &stats, &describe};
+                                              &send, &max_payload, &stats, &describe, &info};
         return &ops;
     }
 };

@@ -46,7 +46,7 @@ for compiler in g++ clang++; do
     info=$(CONNTRACKD_PLUGIN_DIR="$dest" "$CONNTRACKD" --plugin-info output/csv 2>&1)
     ok "$compiler: conntrackd --plugin-info loads it" test $? -eq 0
     like "$info" "^name: +csv$" "$compiler: its name is csv"
-    like "$info" "^ABI: +1\.0 " "$compiler: it was built for ABI 1.0"
+    like "$info" "^ABI: +1\.1 " "$compiler: it was built for ABI 1.1"
     like "$info" "File +path, required" "$compiler: its keywords are listed"
 
     csv="$work/flows-$compiler.csv"
