@@ -222,6 +222,8 @@ FlowCache::Entry *FlowCache::update(const ct::Flow &flow, uint32_t now, Result *
     take(A::Helper, [&] { std::memcpy(merged.helper, flow.helper, sizeof merged.helper); });
     take(A::Labels, [&] { merged.labels = flow.labels; });
     take(A::Secctx, [&] { merged.secctx = flow.secctx; });
+    take(A::NatSrc, [&] { merged.nat_src = flow.nat_src; });
+    take(A::NatDst, [&] { merged.nat_dst = flow.nat_dst; });
     if (!replace(e, merged, now)) {
         ++counters_.update_failed;
         if (result)

@@ -263,6 +263,18 @@ std::size_t pack_flow(const ct::Flow &flow, std::uint8_t *out, std::size_t *key_
         w.u8(flow.labels.size);
         w.raw(flow.labels.words, sizeof flow.labels.words);
     }
+    for (FlowAttr a : {FlowAttr::NatSrc, FlowAttr::NatDst}) {
+        if (!has(a))
+            continue;
+        const ct::NatRange &nat = a == FlowAttr::NatSrc ? flow.nat_src : flow.nat_dst;
+        tag(a);
+        w.u8(nat.fields);
+        w.u8(nat.family);
+        w.u16(nat.min_port);
+        w.u16(nat.max_port);
+        w.raw(&nat.min_ip, address_size(nat.family));
+        w.raw(&nat.max_ip, address_size(nat.family));
+    }
     if (has(FlowAttr::Secctx)) {
         tag(FlowAttr::Secctx);
         std::size_t n = flow.secctx.size() > 255 ? 255 : flow.secctx.size();
@@ -359,8 +371,19 @@ bool unpack_flow(const std::uint8_t *data, std::size_t length, ct::Flow &out) {
             r.raw(out.secctx.data(), n);
             break;
         }
+        case FlowAttr::NatSrc:
+        case FlowAttr::NatDst: {
+            ct::NatRange &nat = a == FlowAttr::NatSrc ? out.nat_src : out.nat_dst;
+            nat.fields = r.u8();
+            nat.family = r.u8();
+            nat.min_port = r.u16();
+            nat.max_port = r.u16();
+            r.raw(&nat.min_ip, address_size(nat.family));
+            r.raw(&nat.max_ip, address_size(nat.family));
+            break;
+        }
         default:
-            return false; // request-only attributes are never packed
+            return false; // request-only masks are never packed
         }
     }
     return r.ok();

@@ -25,8 +25,8 @@ inline constexpr std::size_t max_packed_key = 64;
 std::size_t pack_flow_key(const ct::Flow &flow, std::uint8_t *out);
 
 // Writes key and attributes; returns the total length and sets key_length.
-// Attributes that only make sense in requests (masks, NAT setup) and the
-// per-message members (type, portid) are not stored.
+// Request-only masks and the per-message members (type, portid) are not
+// stored; the NAT setup is (flows received from peers carry theirs).
 std::size_t pack_flow(const ct::Flow &flow, std::uint8_t *out, std::size_t *key_length);
 
 // Rebuilds the flow.  Returns false for bytes not made by pack_flow.
