@@ -12,6 +12,10 @@ namespace ctd {
 
 namespace {
 
+bool unpack_expect_bytes(const uint8_t *data, std::size_t length, ct::Expect &out) {
+    return unpack_expect(data, length, out);
+}
+
 constexpr std::size_t round8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 // Inline room: the packed size rounded up, so that small changes (a state
 // or a mark appearing) fit without moving the flow out of line.
@@ -90,11 +94,9 @@ FlowCache::Entry *FlowCache::allocate(const uint8_t *packed_flow, std::size_t le
     return e;
 }
 
-FlowCache::Entry *FlowCache::add(const ct::Flow &flow, uint32_t now, Result *result) {
-    uint8_t buffer[max_packed_flow];
-    std::size_t key_length = 0;
-    std::size_t length = pack_flow(flow, buffer, &key_length);
-    uint32_t hash = hash_key(buffer, key_length);
+FlowCache::Entry *FlowCache::insert(const uint8_t *buffer, std::size_t length,
+                                    std::size_t key_length, uint32_t hash, uint32_t now,
+                                    Result *result) {
     if (Entry *existing = lookup(buffer, key_length, hash)) {
         if (existing->state != State::dead) {
             ++counters_.create_failed;
@@ -102,8 +104,9 @@ FlowCache::Entry *FlowCache::add(const ct::Flow &flow, uint32_t now, Result *res
                 *result = Result::exists;
             return nullptr;
         }
-        // A flow that died and came back before its death was acknowledged.
-        bool revived = replace(existing, flow, now);
+        // Something that died and came back before its death was
+        // acknowledged: the same entry lives again.
+        bool revived = store(existing, buffer, length, now);
         if (revived) {
             existing->state = State::fresh;
             existing->created = now;
@@ -140,10 +143,66 @@ FlowCache::Entry *FlowCache::add(const ct::Flow &flow, uint32_t now, Result *res
     return e;
 }
 
+FlowCache::Entry *FlowCache::add(const ct::Flow &flow, uint32_t now, Result *result) {
+    uint8_t buffer[max_packed_flow];
+    std::size_t key_length = 0;
+    std::size_t length = pack_flow(flow, buffer, &key_length);
+    return insert(buffer, length, key_length, hash_key(buffer, key_length), now, result);
+}
+
+FlowCache::Entry *FlowCache::find_expect(const ct::Expect &exp) const {
+    uint8_t key[max_packed_key + 64];
+    std::size_t n = pack_expect_key(exp, key);
+    return lookup(key, n, hash_key(key, n));
+}
+
+FlowCache::Entry *FlowCache::add_or_replace_expect(const ct::Expect &exp, uint32_t now, Result *result) {
+    uint8_t buffer[max_packed_key + sizeof(ct::Expect) + 64];
+    std::size_t key_length = 0;
+    std::size_t length = pack_expect(exp, buffer, &key_length);
+    uint32_t hash = hash_key(buffer, key_length);
+    Entry *e = lookup(buffer, key_length, hash);
+    if (e && e->state != State::dead) {
+        if (!store(e, buffer, length, now)) {
+            ++counters_.update_failed;
+            if (result)
+                *result = Result::no_memory;
+            return nullptr;
+        }
+        ++counters_.updated;
+        if (result)
+            *result = Result::updated;
+        return e;
+    }
+    e = insert(buffer, length, key_length, hash, now, result);
+    if (e)
+        e->flags |= flag_expect;
+    return e;
+}
+
+bool FlowCache::remove_expect(const ct::Expect &exp) {
+    Entry *e = find_expect(exp);
+    if (!e || e->state == State::dead) {
+        ++counters_.destroy_failed;
+        ++counters_.destroy_not_found;
+        return false;
+    }
+    remove(e);
+    return true;
+}
+
+void FlowCache::unpack_expect(const Entry *entry, ct::Expect &out) const {
+    unpack_expect_bytes(packed(entry), entry->length, out);
+}
+
 bool FlowCache::replace(Entry *entry, const ct::Flow &flow, uint32_t now) {
     uint8_t buffer[max_packed_flow];
     std::size_t key_length = 0;
     std::size_t length = pack_flow(flow, buffer, &key_length);
+    return store(entry, buffer, length, now);
+}
+
+bool FlowCache::store(Entry *entry, const uint8_t *buffer, std::size_t length, uint32_t now) {
     if (length <= entry->room) {
         if (entry->moved_out) {
             entry_bytes_ -= entry->length;

@@ -82,6 +82,16 @@ public:
     void remove(Entry *entry);
     void clear();
 
+    // Expectations live in the same kind of cache: keyed by their expected
+    // tuple and zone, replaced whole on update.  Their entries carry
+    // flag_expect.
+    static constexpr uint16_t flag_expect = 0x8000;
+    static bool is_expect(const Entry *entry) { return entry->flags & flag_expect; }
+    Entry *find_expect(const ct::Expect &exp) const;
+    Entry *add_or_replace_expect(const ct::Expect &exp, uint32_t now, Result *result = nullptr);
+    bool remove_expect(const ct::Expect &exp);
+    void unpack_expect(const Entry *entry, ct::Expect &out) const;
+
     void hold(Entry *entry) { ++entry->references; }
     // Drops a reference; frees a dead entry when it was the last.
     void release(Entry *entry);
@@ -131,6 +141,10 @@ private:
     }
     uint8_t *packed(const Entry *e) const { return e->moved_out ? e->moved_out : inline_room(e); }
     Entry *lookup(const uint8_t *key, std::size_t key_length, uint32_t hash) const;
+    // Adds packed bytes as a new entry (the key must not be cached alive).
+    Entry *insert(const uint8_t *packed_flow, std::size_t length, std::size_t key_length,
+                  uint32_t hash, uint32_t now, Result *result);
+    bool store(Entry *entry, const uint8_t *packed_flow, std::size_t length, uint32_t now);
     Entry *allocate(const uint8_t *packed_flow, std::size_t length, std::size_t key_length,
                     uint32_t hash, uint32_t now);
     void unlink(Entry *entry);

@@ -1,6 +1,7 @@
 #include "flow_pack.hpp"
 
 #include <cstring>
+#include <type_traits>
 
 namespace ctd {
 
@@ -155,6 +156,35 @@ void reverse_into(const ct::Tuple &orig, ct::Tuple &reply) {
 constexpr std::uint8_t tag_reply_reversed = 200;
 
 } // namespace
+
+// Expectation keys start with a byte no flow key starts with (flow keys
+// start with the family: AF_INET, AF_INET6 or 0).
+constexpr std::uint8_t expect_key_marker = 0xee;
+
+std::size_t pack_expect_key(const ct::Expect &exp, std::uint8_t *out) {
+    Writer w(out);
+    w.u8(expect_key_marker);
+    w.u8(exp.family);
+    w.u16(exp.zone);
+    write_tuple(w, exp.tuple);
+    return w.size();
+}
+
+std::size_t pack_expect(const ct::Expect &exp, std::uint8_t *out, std::size_t *key_length) {
+    static_assert(std::is_trivially_copyable_v<ct::Expect>);
+    std::size_t key = pack_expect_key(exp, out);
+    if (key_length)
+        *key_length = key;
+    std::memcpy(out + key, &exp, sizeof exp);
+    return key + sizeof exp;
+}
+
+bool unpack_expect(const std::uint8_t *data, std::size_t length, ct::Expect &out) {
+    if (length < sizeof out || data[0] != expect_key_marker)
+        return false;
+    std::memcpy(&out, data + length - sizeof out, sizeof out);
+    return true;
+}
 
 std::size_t pack_flow_key(const ct::Flow &flow, std::uint8_t *out) {
     Writer w(out);

@@ -32,4 +32,10 @@ std::size_t pack_flow(const ct::Flow &flow, std::uint8_t *out, std::size_t *key_
 // Rebuilds the flow.  Returns false for bytes not made by pack_flow.
 bool unpack_flow(const std::uint8_t *data, std::size_t length, ct::Flow &out);
 
+// Expectations: keyed by their expected tuple and zone (a key no flow key
+// can equal), stored whole after the key (they are few).
+std::size_t pack_expect_key(const ct::Expect &exp, std::uint8_t *out);
+std::size_t pack_expect(const ct::Expect &exp, std::uint8_t *out, std::size_t *key_length);
+bool unpack_expect(const std::uint8_t *data, std::size_t length, ct::Expect &out);
+
 } // namespace ctd

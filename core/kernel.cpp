@@ -182,6 +182,13 @@ int KernelTable::flush(uint8_t family) {
     return req ? socket_.request(req) : -EINVAL;
 }
 
+int KernelTable::flush_expect(uint8_t family) {
+    unsigned char buf[ct::MaxRequestSize];
+    nlmsghdr *req = ct::build_simple(buf, sizeof buf, ct::msg::SubsysExpect, ct::msg::ExpDelete,
+                                     0, family, 0);
+    return req ? socket_.request(req) : -EINVAL;
+}
+
 int KernelTable::create(const ct::Flow &flow, bool exclusive) {
     unsigned char buf[ct::MaxRequestSize];
     uint16_t flags = NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0);

@@ -100,6 +100,7 @@ public:
 
     // Flushes the whole table of `family` (AF_UNSPEC: both).
     int flush(uint8_t family = AF_UNSPEC);
+    int flush_expect(uint8_t family = AF_UNSPEC);
 
     // One change; 0 or -errno.
     int create(const ct::Flow &flow, bool exclusive = true);

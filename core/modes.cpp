@@ -140,6 +140,10 @@ public:
         settings.overrun_resync_secs = config.general.netlink_overrun_resync;
         settings.poll_secs = config.general.poll_secs.value_or(0);
         settings.tcp_window_tracking = config.sync.tcp_window_tracking;
+        settings.expectation_sync = config.sync.expectation_sync;
+        settings.expectation_helpers = config.sync.expectation_helpers;
+        if (settings.expectation_sync)
+            settings.events.groups |= ct::msg::GroupExpNew | ct::msg::GroupExpUpdate | ct::msg::GroupExpDestroy;
         // The mode's block also holds keys the engine acts on.
         ctd::sdk::Config view(mode.config->get());
         settings.disable_internal_cache = view.boolean("DisableInternalCache");

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <strings.h>
 #include <ctime>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -162,26 +163,41 @@ private:
 
 class Engine::Commit {
 public:
-    Commit(Engine &engine, int fd, bool all) : engine_(engine), fd_(fd), timer_(engine.loop_, [this] { step(); }) {
+    Commit(Engine &engine, int fd, bool flows, bool expectations)
+        : engine_(engine), fd_(fd), timer_(engine.loop_, [this] { step(); }) {
         gettimeofday(&start_, nullptr);
-        logger().log(log_notice, all ? "committing all external caches" : "committing conntrack cache");
+        logger().log(log_notice, flows && expectations ? "committing all external caches"
+                                 : flows               ? "committing conntrack cache"
+                                                       : "committing expectation cache");
         // Flows without a master first: a related flow needs its master in
-        // the table to be created.
-        FlowCache &cache = *engine.external_;
-        ct::Flow flow;
-        cache.for_each([&](FlowCache::Entry *e) {
-            if (e->state == FlowCache::State::dead)
-                return;
-            cache.unpack(e, flow);
-            (flow.has(ct::FlowAttr::MasterTuple) ? related_ : plain_).push_back(e);
-            cache.hold(e);
-        });
+        // the table to be created; expectations last, they need both.
+        if (flows && engine.external_) {
+            FlowCache &cache = *engine.external_;
+            ct::Flow flow;
+            cache.for_each([&](FlowCache::Entry *e) {
+                if (e->state == FlowCache::State::dead)
+                    return;
+                cache.unpack(e, flow);
+                (flow.has(ct::FlowAttr::MasterTuple) ? related_ : plain_).push_back(e);
+                cache.hold(e);
+            });
+        }
+        if (expectations && engine.external_expect_) {
+            engine.external_expect_->for_each([&](FlowCache::Entry *e) {
+                if (e->state == FlowCache::State::dead)
+                    return;
+                expects_.push_back(e);
+                engine_.external_expect_->hold(e);
+            });
+        }
         timer_.arm(0);
     }
     ~Commit() {
         for (auto *list : {&plain_, &related_})
             for (FlowCache::Entry *e : *list)
                 engine_.external_->release(e);
+        for (FlowCache::Entry *e : expects_)
+            engine_.external_expect_->release(e);
         if (fd_ >= 0)
             close(fd_);
     }
@@ -224,6 +240,28 @@ private:
         for (A a : {A::Id, A::Use, A::OrigPackets, A::OrigBytes, A::ReplyPackets, A::ReplyBytes,
                     A::TimestampStart, A::TimestampStop, A::TimestampEvent, A::Secmark, A::Secctx})
             flow.present.reset(a);
+    }
+
+    void commit_expectations() {
+        ct::Expect exp;
+        for (FlowCache::Entry *e : expects_) {
+            if (e->state == FlowCache::State::dead)
+                continue;
+            engine_.external_expect_->unpack_expect(e, exp);
+            if (!engine_.settings_.commit_timeout) {
+                int64_t left = int64_t(exp.timeout) - int64_t(engine_.now() - e->updated);
+                exp.timeout = left > 0 ? static_cast<uint32_t>(left) : 60;
+            } else {
+                exp.timeout = engine_.settings_.commit_timeout;
+            }
+            exp.set(ct::ExpectAttr::Timeout);
+            int err = engine_.inject_.create_expect(exp);
+            if (err == -EEXIST) {
+                engine_.inject_.destroy_expect(exp);
+                err = engine_.inject_.create_expect(exp);
+            }
+            (err == 0 ? committed_ : failed_)++;
+        }
     }
 
     void step() {
@@ -276,6 +314,7 @@ private:
             timer_.arm(0);
             return;
         }
+        commit_expectations();
         finish();
     }
 
@@ -298,7 +337,7 @@ private:
     int fd_;
     LoopTimer timer_;
     timeval start_{};
-    std::vector<FlowCache::Entry *> plain_, related_;
+    std::vector<FlowCache::Entry *> plain_, related_, expects_;
     int phase_ = 0;
     size_t next_ = 0;
     unsigned committed_ = 0, failed_ = 0;
@@ -333,6 +372,14 @@ Engine::Engine(EventLoop &loop, PluginHost &host, SyncSettings settings,
         external_ = std::make_unique<FlowCache>("external", settings_.hash_size, settings_.hash_limit);
     else
         logger().log(log_notice, "disabling external cache");
+    if (settings_.expectation_sync) {
+        // Expectations are few: small tables.
+        if (internal_)
+            internal_expect_ = std::make_unique<FlowCache>("internal", 1024, settings_.hash_limit,
+                                                           mode_ops_->object_area_size);
+        if (external_)
+            external_expect_ = std::make_unique<FlowCache>("external", 1024, settings_.hash_limit);
+    }
 }
 
 Engine::~Engine() {
@@ -366,7 +413,8 @@ void Engine::start() {
         logger().log(log_notice, "running in polling mode");
         resync_timer_.arm(settings_.poll_secs * 1000000ull, settings_.poll_secs * 1000000ull);
     } else {
-        events_.start([this](const ct::Flow &flow) { on_kernel_event(flow); }, nullptr,
+        events_.start([this](const ct::Flow &flow) { on_kernel_event(flow); },
+                      [this](const ct::Expect &exp) { on_kernel_expect(exp); },
                       [this] { schedule_overrun_resync(); });
     }
     // The internal cache starts as the kernel table is now; nothing is sent
@@ -376,6 +424,12 @@ void Engine::start() {
             if (filter_accepts(settings_.filter, flow))
                 internal_->update_or_add(flow, now());
         }, &netlink_);
+    }
+    if (internal_expect_) {
+        table_.dump_expect(AF_UNSPEC, [&](const ct::Expect &exp) {
+            if (expectation_wanted(exp))
+                internal_expect_->add_or_replace_expect(exp, now());
+        });
     }
     if (settings_.startup_resync && mode_ops_->request_resync)
         mode_ops_->request_resync(mode_);
@@ -502,10 +556,17 @@ void Engine::send_flush() { flush_links(); }
 
 uint32_t Engine::send_object(ctd_object *object, uint8_t flags) {
     FlowCache::Entry *e = entry_of(object);
-    internal_->unpack(e, flow_);
-    size_t payload = encode_flow(flow_, encode_options_, message_ + header_size);
+    size_t payload;
     Header h;
     h.type = message_type_of(e->state);
+    if (FlowCache::is_expect(e)) {
+        internal_expect_->unpack_expect(e, expect_);
+        payload = encode_expect(expect_, encode_options_, message_ + header_size);
+        h.type = static_cast<uint8_t>(h.type + msg_exp_new);
+    } else {
+        internal_->unpack(e, flow_);
+        payload = encode_flow(flow_, encode_options_, message_ + header_size);
+    }
     h.flags = flags;
     h.length = static_cast<uint16_t>(header_size + payload);
     h.seq = next_seq();
@@ -543,7 +604,13 @@ void Engine::send_bypass(const ct::Flow &flow, uint8_t type) {
 // ---------------------------------------------------------------------------
 // Objects, for the mode.
 
-void *Engine::object_area(ctd_object *object) { return internal_ ? internal_->extra(entry_of(object)) : nullptr; }
+FlowCache &Engine::cache_of(FlowCache::Entry *entry) {
+    return FlowCache::is_expect(entry) ? *internal_expect_ : *internal_;
+}
+
+void *Engine::object_area(ctd_object *object) {
+    return internal_ ? cache_of(entry_of(object)).extra(entry_of(object)) : nullptr;
+}
 ctd_object *Engine::object_of_area(void *area) { return object_of(FlowCache::from_extra(area)); }
 uint32_t Engine::object_state(ctd_object *object) {
     switch (entry_of(object)->state) {
@@ -552,16 +619,20 @@ uint32_t Engine::object_state(ctd_object *object) {
     default: return CTD_OBJECT_DEAD;
     }
 }
-void Engine::object_hold(ctd_object *object) { internal_->hold(entry_of(object)); }
-void Engine::object_release(ctd_object *object) { internal_->release(entry_of(object)); }
+void Engine::object_hold(ctd_object *object) { cache_of(entry_of(object)).hold(entry_of(object)); }
+void Engine::object_release(ctd_object *object) { cache_of(entry_of(object)).release(entry_of(object)); }
 
 void Engine::cache_iterate(void (*visit)(void *, ctd_object *), void *user) {
     if (!internal_)
         return;
-    internal_->for_each([&](FlowCache::Entry *e) {
-        if (e->state != FlowCache::State::dead)
-            visit(user, object_of(e));
-    });
+    for (FlowCache *cache : {internal_.get(), internal_expect_.get()}) {
+        if (!cache)
+            continue;
+        cache->for_each([&](FlowCache::Entry *e) {
+            if (e->state != FlowCache::State::dead)
+                visit(user, object_of(e));
+        });
+    }
 }
 
 uint32_t Engine::seq_track(uint32_t seq) {
@@ -678,8 +749,18 @@ void Engine::handle_message(Link &link, const Header &h, const uint8_t *message)
         ++net_.recv_bad_type;
         return;
     }
-    if (is_expect_message(h.type))
-        return; // expectations: only with ExpectationSync (not configured)
+    if (is_expect_message(h.type)) {
+        if (!decode_expect(message + header_size, h.length - header_size, expect_)) {
+            ++net_.recv_malformed;
+            ++net_.recv_bad_payload;
+            return;
+        }
+        // Without ExpectationSync here, the peer's expectations are checked
+        // and dropped, as the reference does.
+        if (settings_.expectation_sync)
+            apply_expect(h.type, expect_);
+        return;
+    }
     if (!decode_flow(message + header_size, h.length - header_size, flow_)) {
         ++net_.recv_malformed;
         ++net_.recv_bad_payload;
@@ -710,6 +791,23 @@ void Engine::apply_flow(uint8_t type, ct::Flow &flow) {
         cache.remove(flow);
         break;
     }
+}
+
+void Engine::apply_expect(uint8_t type, const ct::Expect &exp) {
+    if (external_expect_) {
+        if (type == msg_exp_delete)
+            external_expect_->remove_expect(exp);
+        else
+            external_expect_->add_or_replace_expect(exp, now());
+        return;
+    }
+    int err = type == msg_exp_delete ? inject_.destroy_expect(exp) : inject_.create_expect(exp);
+    if (err == -EEXIST && type != msg_exp_delete) {
+        inject_.destroy_expect(exp);
+        err = inject_.create_expect(exp);
+    }
+    int slot = type == msg_exp_new ? 0 : type == msg_exp_update ? 1 : 2;
+    (err == 0 ? inject_ok_ : inject_failed_)[slot]++;
 }
 
 void Engine::inject_flow(uint8_t type, ct::Flow &flow) {
@@ -816,6 +914,54 @@ void Engine::on_kernel_event(const ct::Flow &flow) {
     e = cache.add(flow, now());
     if (e)
         mode_ops_->local_change(mode_, object_of(e), CTD_EVENT_NEW);
+}
+
+bool Engine::expectation_wanted(const ct::Expect &exp) const {
+    if (!settings_.expectation_helpers.empty()) {
+        bool listed = false;
+        for (const std::string &name : settings_.expectation_helpers)
+            listed = listed || strncasecmp(exp.helper, name.c_str(), name.size()) == 0;
+        if (!listed)
+            return false;
+    }
+    // Only expectations whose master flow is synced: the peer could not
+    // create one without its master.
+    ct::Flow master;
+    master.family = exp.family;
+    master.orig = exp.master;
+    master.set(ct::FlowAttr::OrigTuple);
+    if (exp.has(ct::ExpectAttr::Zone) && exp.zone)
+        master.set_zone(exp.zone);
+    FlowCache::Entry *e = internal_ ? internal_->find(master) : nullptr;
+    return e && e->state != FlowCache::State::dead;
+}
+
+void Engine::on_kernel_expect(const ct::Expect &exp) {
+    if (!internal_expect_)
+        return;
+    FlowCache &cache = *internal_expect_;
+    if (exp.type == ct::MessageType::Destroy) {
+        FlowCache::Entry *e = cache.find_expect(exp);
+        if (!e || e->state == FlowCache::State::dead)
+            return;
+        cache.hold(e);
+        cache.remove(e);
+        mode_ops_->local_change(mode_, object_of(e), CTD_EVENT_DESTROY);
+        cache.release(e);
+        return;
+    }
+    if (!expectation_wanted(exp)) {
+        ++netlink_.events_filtered;
+        return;
+    }
+    FlowCache::Result result;
+    FlowCache::Entry *e = cache.add_or_replace_expect(exp, now(), &result);
+    if (!e)
+        return;
+    if (result == FlowCache::Result::updated)
+        e->state = FlowCache::State::alive;
+    mode_ops_->local_change(mode_, object_of(e),
+                            result == FlowCache::Result::updated ? CTD_EVENT_UPDATE : CTD_EVENT_NEW);
 }
 
 void Engine::schedule_overrun_resync() {
@@ -1039,6 +1185,35 @@ std::string Engine::queue_text() const {
     return text;
 }
 
+void Engine::dump_expect_cache(FlowCache &cache, int fd, bool xml) {
+    pid_t child = fork();
+    if (child < 0) {
+        logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
+        return;
+    }
+    if (child > 0)
+        return;
+    ct::TextBuffer out;
+    ct::FormatOptions options;
+    options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
+    ct::Expect exp;
+    uint32_t current = now();
+    cache.for_each([&](FlowCache::Entry *e) {
+        if (e->state == FlowCache::State::dead)
+            return;
+        cache.unpack_expect(e, exp);
+        ct::format_expect(out, exp, options);
+        if (!xml) {
+            out.append(" [active since ");
+            out.append_u64(current - e->created);
+            out.append("s]");
+        }
+        out.push_back('\n');
+    });
+    out.write_to(fd);
+    _exit(0);
+}
+
 void Engine::dump_cache(FlowCache &cache, int fd, bool xml, bool external) {
     pid_t child = fork();
     if (child < 0) {
@@ -1114,14 +1289,53 @@ bool Engine::handle_request(int request, int fd, bool &keep_open) {
         return true;
     case req_ct_commit:
     case req_all_commit:
-        if (!external_)
+    case req_exp_commit: {
+        bool flows = request != req_exp_commit;
+        bool expectations = request != req_ct_commit && external_expect_;
+        if (!(flows && external_) && !expectations)
             return true;
         if (commit_ && !commit_->done()) {
             logger().log(log_notice, "commit already in progress, skipping");
             return true;
         }
-        commit_ = std::make_unique<Commit>(*this, fd, request == req_all_commit);
+        commit_ = std::make_unique<Commit>(*this, fd, flows && external_, expectations);
         keep_open = true;
+        return true;
+    }
+    case req_exp_dump_internal:
+    case req_exp_dump_int_xml:
+        if (internal_expect_ || request == req_exp_dump_int_xml) {
+            if (internal_expect_)
+                dump_expect_cache(*internal_expect_, fd, request == req_exp_dump_int_xml);
+        }
+        return true;
+    case req_exp_dump_external:
+    case req_exp_dump_ext_xml:
+        if (external_expect_)
+            dump_expect_cache(*external_expect_, fd, request == req_exp_dump_ext_xml);
+        return true;
+    case req_exp_stats: {
+        if (!settings_.expectation_sync)
+            return true;
+        std::string text;
+        if (internal_expect_)
+            text += internal_expect_->summary_text("cache internal");
+        if (external_expect_)
+            text += external_expect_->summary_text("cache external");
+        write_all(fd, text);
+        return true;
+    }
+    case req_exp_flush_master:
+        if (settings_.expectation_sync) {
+            logger().log(log_notice, "flushing kernel expectation table");
+            table_.flush_expect();
+        }
+        return true;
+    case req_exp_resync_master:
+        if (settings_.expectation_sync && internal_expect_) {
+            logger().log(log_notice, "resync requested");
+            table_.dump_expect(AF_UNSPEC, [&](const ct::Expect &exp) { on_kernel_expect(exp); });
+        }
         return true;
     case req_ct_flush_int_cache:
         if (internal_) {

@@ -40,6 +40,10 @@ struct SyncSettings {
     uint32_t purge_timeout = 60;
     bool startup_resync = false;
     bool tcp_window_tracking = false;
+    // ExpectationSync: expectations of these helpers (a case-insensitive
+    // prefix match; empty: all) whose master flow is synced.
+    bool expectation_sync = false;
+    std::vector<std::string> expectation_helpers;
 };
 
 // A configured link: its transport plugin and checked config.
@@ -116,9 +120,13 @@ private:
     void handle_message(Link &link, const Header &header, const uint8_t *message);
     void apply_flow(uint8_t type, ct::Flow &flow);
     void inject_flow(uint8_t type, ct::Flow &flow);
+    void apply_expect(uint8_t type, const ct::Expect &exp);
 
     // The kernel side.
     void on_kernel_event(const ct::Flow &flow);
+    void on_kernel_expect(const ct::Expect &exp);
+    bool expectation_wanted(const ct::Expect &exp) const;
+    FlowCache &cache_of(FlowCache::Entry *entry);
     void resync_with_kernel(bool purge);
     void schedule_overrun_resync();
     void send_bypass(const ct::Flow &flow, uint8_t type);
@@ -130,6 +138,7 @@ private:
     std::string link_text(bool all) const;
     std::string queue_text() const;
     void dump_cache(FlowCache &cache, int fd, bool xml, bool external);
+    void dump_expect_cache(FlowCache &cache, int fd, bool xml);
     void flush_kernel_table(bool only_filtered);
     uint32_t now() const;
 
@@ -152,6 +161,10 @@ private:
 
     std::unique_ptr<FlowCache> internal_;
     std::unique_ptr<FlowCache> external_;
+    // Expectations (ExpectationSync), in caches of their own so that
+    // `-s expect` counts them apart.
+    std::unique_ptr<FlowCache> internal_expect_;
+    std::unique_ptr<FlowCache> external_expect_;
     uint32_t external_timeout_ = 0;
     LoopTimer expire_timer_;
 
@@ -175,6 +188,7 @@ private:
     uint64_t traffic_bytes_ = 0, traffic_packets_ = 0;
 
     ct::Flow flow_;
+    ct::Expect expect_;
     uint8_t message_[max_message_size];
 };
 
