@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "config.h"
+#include "control_client.hpp"
+#include "daemon.hpp"
+#include "interim_config.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "plugin_commands.hpp"
@@ -42,14 +45,50 @@ int main(int argc, char **argv) {
     for (const std::string &dir : options.plugin_dirs)
         loader.add_directory(dir);
 
+    // Client requests and the daemon both read the config file (a client
+    // needs the socket path), so a config error breaks both, as in the
+    // reference.
+    auto read_config = [&](InterimConfig &config) {
+        try {
+            config = read_interim_config(options.config_file);
+        } catch (const std::exception &e) {
+            log.log(log_error, e.what());
+            return false;
+        }
+        return true;
+    };
+
     switch (options.mode) {
     case Options::Mode::list_plugins:
         return list_plugins(loader);
     case Options::Mode::plugin_info:
         return describe_plugin(loader, options.plugin_spec);
-    default:
-        log.log(log_error, "this build of conntrackd does not run the daemon or client requests "
-                           "yet; see README.md for what works today");
-        return 1;
+    case Options::Mode::request: {
+        InterimConfig config;
+        if (!read_config(config))
+            return 1;
+        return send_control_request(config.settings.unix_path, *options.request, stdout);
     }
+    case Options::Mode::none:
+    case Options::Mode::daemon: {
+        if (options.config_test)
+            break;
+        InterimConfig config;
+        if (!read_config(config))
+            return 1;
+        for (const std::string &warning : config.warnings)
+            log.log(log_warning, warning);
+        if (config.has_sync || config.has_stats || config.has_helper) {
+            log.log(log_error, "this build of conntrackd runs only the control socket: the "
+                               "Sync, Stats and Helper sections are not supported yet");
+            return 1;
+        }
+        Daemon daemon(config.settings, options.daemonize);
+        return daemon.run();
+    }
+    default:
+        break;
+    }
+    log.log(log_error, "--config-test is not available yet in this build of conntrackd");
+    return 1;
 }
