@@ -39,6 +39,7 @@ void KernelEvents::start(FlowHandler on_flow, ExpectHandler on_expect, OverrunHa
                                  "NetlinkBufferSizeMaxGrowth. Using current system buffer size");
     }
     buffer_size_ = socket_.receive_buffer();
+    counters_.current_buffer_size = buffer_size_;
     logger().logf(log_notice, "netlink event socket buffer size has been set to %zu bytes",
                   buffer_size_);
     if (settings_.reliable) {
@@ -77,6 +78,7 @@ void KernelEvents::grow_buffer() {
         return;
     socket_.set_receive_buffer(wanted / 2);
     buffer_size_ = socket_.receive_buffer();
+    counters_.current_buffer_size = buffer_size_;
     logger().logf(log_notice, "netlink event socket buffer size has been increased to %zu bytes",
                   buffer_size_);
 }
@@ -90,10 +92,8 @@ void KernelEvents::readable() {
         int handled = socket_.receive([this](const nlmsghdr *nlh) {
             uint8_t subsys = NFNL_SUBSYS_ID(nlh->nlmsg_type);
             ++counters_.events_received;
-            if (nlh->nlmsg_pid && own_portids_.count(nlh->nlmsg_pid)) {
-                ++counters_.own_events_skipped;
+            if (nlh->nlmsg_pid && own_portids_.count(nlh->nlmsg_pid))
                 return ct::CallbackContinue;
-            }
             if (subsys == ct::msg::SubsysConntrack) {
                 if (ct::parse_flow(nlh, flow_) != ct::ParseResult::Ok) {
                     ++counters_.catch_event_failed;
@@ -120,7 +120,7 @@ void KernelEvents::readable() {
         if (handled == -EAGAIN || handled == -EWOULDBLOCK)
             return;
         if (handled == -ENOBUFS) {
-            ++counters_.overruns;
+            ++counters_.netlink_overrun;
             grow_buffer();
             if (on_overrun_)
                 on_overrun_();

@@ -19,20 +19,10 @@
 #include "ct/flow.hpp"
 #include "ct/netlink.hpp"
 #include "event_loop.hpp"
+#include "runtime_stats.hpp"
 
 namespace ctd {
 
-struct NetlinkCounters {
-    uint64_t events_received = 0;
-    uint64_t events_filtered = 0;
-    uint64_t events_unknown_type = 0;
-    uint64_t catch_event_failed = 0;
-    uint64_t dump_unknown_type = 0;
-    uint64_t overruns = 0;
-    uint64_t flushes = 0;
-    uint64_t resyncs = 0;
-    uint64_t own_events_skipped = 0;
-};
 
 struct EventSettings {
     unsigned groups = ct::msg::GroupNew | ct::msg::GroupUpdate | ct::msg::GroupDestroy;

@@ -87,7 +87,7 @@ private:
 class StatsRuntime : public Mode {
 public:
     StatsRuntime(const config::Config &config, EventLoop &loop, PluginHost &host,
-                 PluginLoader &loader, NetlinkCounters &counters) {
+                 PluginLoader &loader, NetlinkCounters &counters, ProcessTable &processes) {
         std::vector<std::string> warnings;
         output_ = std::make_unique<PluginOutput>(configure_plugin(config, config.stats.output, loader, &warnings));
         log_warnings(warnings);
@@ -100,13 +100,10 @@ public:
         settings.poll_secs = config.general.poll_secs.value_or(0);
         settings.events = event_settings(config.general);
         settings.filter = filter_rules(config.general.filter);
-        stats_ = std::make_unique<StatsMode>(loop, std::move(settings), *output_, counters);
+        stats_ = std::make_unique<StatsMode>(loop, std::move(settings), *output_, counters, &processes);
     }
     void start() override { stats_->start(); }
-    bool handle_request(int request, int fd, bool &keep_open) override {
-        keep_open = false;
-        return stats_->handle_request(request, fd);
-    }
+    bool handle_request(ControlSession &session) override { return stats_->handle_request(session); }
     const KernelEvents *events() const override { return &stats_->events(); }
 
 private:
@@ -117,7 +114,7 @@ private:
 class SyncRuntime : public Mode {
 public:
     SyncRuntime(const config::Config &config, EventLoop &loop, PluginHost &host,
-                PluginLoader &loader, NetlinkCounters &counters) {
+                PluginLoader &loader, NetlinkCounters &counters, ProcessTable &processes) {
         std::vector<std::string> warnings;
         ConfiguredPlugin mode = configure_plugin(config, config.sync.mode, loader, &warnings);
         std::vector<sync::LinkSetup> links;
@@ -156,12 +153,11 @@ public:
             settings.commit_timeout = 0;
         }
         engine_ = std::make_unique<sync::Engine>(loop, host, std::move(settings), mode.plugin,
-                                                 std::move(mode.config), std::move(links), counters);
+                                                 std::move(mode.config), std::move(links), counters,
+                                                 &processes);
     }
     void start() override { engine_->start(); }
-    bool handle_request(int request, int fd, bool &keep_open) override {
-        return engine_->handle_request(request, fd, keep_open);
-    }
+    bool handle_request(ControlSession &session) override { return engine_->handle_request(session); }
     const KernelEvents *events() const override { return nullptr; }
 
 private:
@@ -171,11 +167,12 @@ private:
 } // namespace
 
 std::unique_ptr<Mode> make_mode(const config::Config &config, EventLoop &loop, PluginHost &host,
-                                PluginLoader &loader, NetlinkCounters &counters) {
+                                PluginLoader &loader, NetlinkCounters &counters,
+                                ProcessTable &processes) {
     if (config.stats.configured)
-        return std::make_unique<StatsRuntime>(config, loop, host, loader, counters);
+        return std::make_unique<StatsRuntime>(config, loop, host, loader, counters, processes);
     if (config.sync.configured)
-        return std::make_unique<SyncRuntime>(config, loop, host, loader, counters);
+        return std::make_unique<SyncRuntime>(config, loop, host, loader, counters, processes);
     return nullptr;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "control_server.hpp"
 #include "daemon_setup.hpp"
 #include "event_loop.hpp"
 #include "kernel.hpp"
@@ -22,15 +23,15 @@ public:
     virtual ~Mode() = default;
     // Throws std::runtime_error, PluginError or ConfigError.
     virtual void start() = 0;
-    // Returns false for requests the mode does not know.  `keep_open`: the
-    // mode keeps `fd` and closes it later.
-    virtual bool handle_request(int request, int fd, bool &keep_open) = 0;
+    // Returns false for requests the mode does not know.
+    virtual bool handle_request(ControlSession &session) = 0;
     virtual const KernelEvents *events() const = 0;
 };
 
 // Builds the mode the configuration describes (or null when it has neither
 // Sync nor Stats).  Plugins are loaded and their blocks checked here.
 std::unique_ptr<Mode> make_mode(const config::Config &config, EventLoop &loop, PluginHost &host,
-                                PluginLoader &loader, NetlinkCounters &counters);
+                                PluginLoader &loader, NetlinkCounters &counters,
+                                ProcessTable &processes);
 
 } // namespace ctd

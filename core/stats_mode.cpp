@@ -10,6 +10,7 @@
 
 #include "ct/format.hpp"
 #include "log.hpp"
+#include "kernel_flush.hpp"
 #include "options.hpp"
 
 namespace ctd {
@@ -25,23 +26,12 @@ uint64_t realtime_us() {
     return static_cast<uint64_t>(tv.tv_sec) * 1000000u + static_cast<uint64_t>(tv.tv_usec);
 }
 
-void write_all(int fd, const char *data, size_t len) {
-    while (len) {
-        ssize_t n = ::write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        data += n;
-        len -= static_cast<size_t>(n);
-    }
-}
-
 } // namespace
 
 StatsMode::StatsMode(EventLoop &loop, StatsSettings settings, FlowOutput &output,
-                     NetlinkCounters &counters)
+                     NetlinkCounters &counters, ProcessTable *processes)
     : loop_(loop), settings_(std::move(settings)), output_(output), counters_(counters),
+      processes_(processes),
       cache_("stats", settings_.hash_size, settings_.hash_limit),
       events_(loop, settings_.events, counters),
       resync_timer_(loop, [this] { resync(true); }),
@@ -130,7 +120,7 @@ void StatsMode::schedule_overrun_resync() {
 }
 
 void StatsMode::resync(bool purge) {
-    ++counters_.resyncs;
+    ++counters_.resync_kernel_table;
     cache_.for_each([](FlowCache::Entry *e) { e->flags &= ~flag_seen; });
     ct::DumpFilter filter;
     int err = table_.dump(
@@ -170,22 +160,13 @@ std::string StatsMode::stats_text() const {
     return text + traffic;
 }
 
-void StatsMode::dump_cache(int fd, bool xml) {
-    // Like the reference, a child writes the dump, so that a slow reader
-    // cannot stall the daemon; the child sees a frozen copy of the cache.
-    pid_t child = fork();
-    if (child < 0) {
-        logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
-        return;
-    }
-    if (child > 0)
-        return;
+void StatsMode::write_dump(ReplyWriter &writer, bool xml) const {
     ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
     ct::Flow flow;
     uint32_t current = now();
-    cache_.for_each([&](FlowCache::Entry *e) {
+    const_cast<FlowCache &>(cache_).for_each([&](FlowCache::Entry *e) {
         if (e->state == FlowCache::State::dead)
             return;
         cache_.unpack(e, flow);
@@ -196,29 +177,34 @@ void StatsMode::dump_cache(int fd, bool xml) {
             out.append("s]");
         }
         out.push_back('\n');
-        if (out.size() > 60000)
-            out.write_to(fd);
+        if (out.size() > 60000) {
+            writer.write(out.view());
+            out.clear();
+        }
     });
-    out.write_to(fd);
-    _exit(0);
+    writer.write(out.view());
 }
 
-bool StatsMode::handle_request(int request, int fd) {
+bool StatsMode::handle_request(ControlSession &session) {
+    int request = session.request();
     switch (request) {
-    case req_stats: {
-        std::string text = stats_text();
-        write_all(fd, text.data(), text.size());
+    case req_stats:
+        session.reply(stats_text());
         return true;
-    }
-    case req_stats_cache: {
-        std::string text = cache_.detail_text();
-        write_all(fd, text.data(), text.size());
+    case req_stats_cache:
+        session.reply(cache_.detail_text());
         return true;
-    }
     case req_ct_dump_internal:
-    case req_ct_dump_int_xml:
-        dump_cache(fd, request == req_ct_dump_int_xml);
+    case req_ct_dump_int_xml: {
+        bool xml = request == req_ct_dump_int_xml;
+        // A child writes the dump, as the reference does: a slow reader
+        // cannot stall the daemon, and the child sees a frozen cache.
+        if (!session.reply_from_child(ProcessType::any, false,
+                                      [this, xml](ReplyWriter &out) { write_dump(out, xml); })) {
+            logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
+        }
         return true;
+    }
     case req_ct_flush_cache:
     case req_ct_flush_int_cache:
     case req_all_flush_cache:
@@ -231,6 +217,13 @@ bool StatsMode::handle_request(int request, int fd) {
     case req_all_resync_master:
         logger().log(log_notice, "resync requested");
         resync(false);
+        return true;
+    case req_ct_flush_master:
+    case req_all_flush_master:
+        logger().log(log_notice, "flushing kernel conntrack table");
+        ++counters_.flush_kernel_table;
+        if (processes_ && !flush_kernel_table(*processes_, settings_.filter, true, false))
+            logger().logf(log_error, "can't flush the kernel table: %s", std::strerror(errno));
         return true;
     default:
         return false;

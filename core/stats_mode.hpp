@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "control_server.hpp"
 #include "event_loop.hpp"
 #include "filter.hpp"
 #include "flow_cache.hpp"
@@ -45,16 +46,16 @@ public:
 class StatsMode {
 public:
     StatsMode(EventLoop &loop, StatsSettings settings, FlowOutput &output,
-              NetlinkCounters &counters);
+              NetlinkCounters &counters, ProcessTable *processes = nullptr);
     ~StatsMode();
 
     // Dumps the table into the cache and subscribes to events.  Throws
     // std::runtime_error.
     void start();
 
-    // Handles a control request; writes the reply (if any) to `fd`.
-    // Returns false for requests this mode does not know.
-    bool handle_request(int request, int fd);
+    // Handles a control request.  Returns false for requests this mode
+    // does not know.
+    bool handle_request(ControlSession &session);
 
     // Re-dumps the table: updates cached flows, adds new ones, and (when
     // `purge`) writes and drops the cached flows the kernel no longer has.
@@ -73,13 +74,14 @@ private:
     void schedule_overrun_resync();
     void poll();
     std::string stats_text() const;
-    void dump_cache(int fd, bool xml);
+    void write_dump(ReplyWriter &out, bool xml) const;
     uint32_t now() const;
 
     EventLoop &loop_;
     StatsSettings settings_;
     FlowOutput &output_;
     NetlinkCounters &counters_;
+    ProcessTable *processes_;
     FlowCache cache_;
     KernelEvents events_;
     KernelTable table_;

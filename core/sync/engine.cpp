@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ct/format.hpp"
+#include "kernel_flush.hpp"
 #include "log.hpp"
 #include "options.hpp"
 
@@ -26,19 +27,6 @@ namespace {
 
 // Entry flag: seen by the current resync dump.
 constexpr uint16_t flag_seen = 0x1;
-
-void write_all(int fd, const char *data, size_t len) {
-    while (len) {
-        ssize_t n = ::write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        data += n;
-        len -= static_cast<size_t>(n);
-    }
-}
-void write_all(int fd, const std::string &text) { write_all(fd, text.data(), text.size()); }
 
 FlowCache::Entry *entry_of(ctd_object *object) { return reinterpret_cast<FlowCache::Entry *>(object); }
 ctd_object *object_of(FlowCache::Entry *entry) { return reinterpret_cast<ctd_object *>(entry); }
@@ -163,8 +151,8 @@ private:
 
 class Engine::Commit {
 public:
-    Commit(Engine &engine, int fd, bool flows, bool expectations)
-        : engine_(engine), fd_(fd), timer_(engine.loop_, [this] { step(); }) {
+    Commit(Engine &engine, DeferredReply reply, bool flows, bool expectations)
+        : engine_(engine), reply_(std::move(reply)), timer_(engine.loop_, [this] { step(); }) {
         gettimeofday(&start_, nullptr);
         logger().log(log_notice, flows && expectations ? "committing all external caches"
                                  : flows               ? "committing conntrack cache"
@@ -198,8 +186,6 @@ public:
                 engine_.external_->release(e);
         for (FlowCache::Entry *e : expects_)
             engine_.external_expect_->release(e);
-        if (fd_ >= 0)
-            close(fd_);
     }
     bool done() const { return done_; }
 
@@ -327,14 +313,13 @@ private:
             logger().logf(log_notice, "%u entries can't be committed", failed_);
         logger().logf(log_notice, "commit has taken %lu.%06lu seconds",
                       static_cast<unsigned long>(took.tv_sec), static_cast<unsigned long>(took.tv_usec));
-        if (fd_ >= 0)
-            close(fd_);
-        fd_ = -1;
+        // The client waited for this: its EOF says the commit is over.
+        reply_.finish();
         done_ = true;
     }
 
     Engine &engine_;
-    int fd_;
+    DeferredReply reply_;
     LoopTimer timer_;
     timeval start_{};
     std::vector<FlowCache::Entry *> plain_, related_, expects_;
@@ -348,14 +333,15 @@ private:
 
 Engine::Engine(EventLoop &loop, PluginHost &host, SyncSettings settings,
                std::shared_ptr<LoadedPlugin> mode, std::unique_ptr<PluginConfig> mode_config,
-               std::vector<LinkSetup> links, NetlinkCounters &netlink)
+               std::vector<LinkSetup> links, NetlinkCounters &netlink, ProcessTable *processes)
     : loop_(loop), host_(host), settings_(std::move(settings)), netlink_(netlink),
+      processes_(processes),
       mode_plugin_(std::move(mode)), mode_config_(std::move(mode_config)),
       link_setups_(std::move(links)), flush_timer_(loop, [this] { flush_links(); }),
       expire_timer_(loop, [this] { expire_external(); }),
       events_(loop, settings_.events, netlink),
       resync_timer_(loop, [this] { resync_with_kernel(true); }),
-      purge_timer_(loop, [this] { flush_kernel_table(true); }) {
+      purge_timer_(loop, [this] { purge_kernel_table(); }) {
     encode_options_.commit_timeout_set = settings_.commit_timeout != 0;
     encode_options_.tcp_window_tracking = settings_.tcp_window_tracking;
     mode_ops_ = &mode_plugin_->ops<ctd_sync_ops>();
@@ -975,7 +961,7 @@ void Engine::resync_with_kernel(bool purge) {
         logger().log(log_notice, "resync is unsupported in this mode");
         return;
     }
-    ++netlink_.resyncs;
+    ++netlink_.resync_kernel_table;
     FlowCache &cache = *internal_;
     cache.for_each([](FlowCache::Entry *e) { e->flags &= ~flag_seen; });
     int err = table_.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
@@ -1007,32 +993,16 @@ void Engine::resync_with_kernel(bool purge) {
     });
 }
 
-void Engine::flush_kernel_table(bool only_filtered) {
-    // In a child, like the reference: deleting a large table takes a while.
-    ++netlink_.flushes;
-    if (internal_ && only_filtered)
+void Engine::purge_kernel_table() {
+    // PurgeTimeout after `-t`: the flows this daemon tracks leave the table
+    // (and the internal cache), so that stale ones cannot linger after a
+    // fail-over.
+    logger().log(log_notice, "flushing kernel conntrack table");
+    ++netlink_.flush_kernel_table;
+    if (internal_)
         internal_->clear();
-    pid_t child = fork();
-    if (child != 0) {
-        if (child < 0)
-            logger().logf(log_error, "can't fork to flush the table: %s", std::strerror(errno));
-        return;
-    }
-    KernelTable table;
-    try {
-        table.open();
-    } catch (const std::exception &) {
-        _exit(1);
-    }
-    std::vector<ct::Flow> doomed;
-    table.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
-        // Flows the filter ignores are not ours to delete.
-        if (filter_accepts(settings_.filter, flow))
-            doomed.push_back(flow);
-    });
-    for (const ct::Flow &flow : doomed)
-        table.destroy(flow);
-    _exit(0);
+    if (processes_ && !flush_kernel_table(*processes_, settings_.filter, true, false))
+        logger().logf(log_error, "can't flush the kernel table: %s", std::strerror(errno));
 }
 
 // ---------------------------------------------------------------------------
@@ -1185,14 +1155,7 @@ std::string Engine::queue_text() const {
     return text;
 }
 
-void Engine::dump_expect_cache(FlowCache &cache, int fd, bool xml) {
-    pid_t child = fork();
-    if (child < 0) {
-        logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
-        return;
-    }
-    if (child > 0)
-        return;
+void Engine::write_expect_dump(ReplyWriter &writer, FlowCache &cache, bool xml) {
     ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
@@ -1210,18 +1173,10 @@ void Engine::dump_expect_cache(FlowCache &cache, int fd, bool xml) {
         }
         out.push_back('\n');
     });
-    out.write_to(fd);
-    _exit(0);
+    writer.write(out.view());
 }
 
-void Engine::dump_cache(FlowCache &cache, int fd, bool xml, bool external) {
-    pid_t child = fork();
-    if (child < 0) {
-        logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
-        return;
-    }
-    if (child > 0)
-        return;
+void Engine::write_dump(ReplyWriter &writer, FlowCache &cache, bool xml, bool external) {
     ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
@@ -1231,6 +1186,7 @@ void Engine::dump_cache(FlowCache &cache, int fd, bool xml, bool external) {
         if (e->state == FlowCache::State::dead)
             return;
         cache.unpack(e, flow);
+        // The cache's lines have no timeout, as the reference prints them.
         flow.present.reset(ct::FlowAttr::Timeout);
         ct::format_flow(out, flow, options);
         if (!xml) {
@@ -1245,47 +1201,74 @@ void Engine::dump_cache(FlowCache &cache, int fd, bool xml, bool external) {
             out.append("s]");
         }
         out.push_back('\n');
-        if (out.size() > 60000)
-            out.write_to(fd);
+        if (out.size() > 60000) {
+            writer.write(out.view());
+            out.clear();
+        }
     });
-    out.write_to(fd);
-    _exit(0);
+    writer.write(out.view());
 }
 
-bool Engine::handle_request(int request, int fd, bool &keep_open) {
-    keep_open = false;
+void Engine::dump(ControlSession &session, FlowCache *cache, bool xml, bool external, bool expectations) {
+    if (!cache)
+        return;
+    // A child writes the dump, as the reference does: a slow reader cannot
+    // stall the daemon, and the child sees a frozen cache.
+    bool started = session.reply_from_child(ProcessType::any, false, [=, this](ReplyWriter &out) {
+        if (expectations)
+            write_expect_dump(out, *cache, xml);
+        else
+            write_dump(out, *cache, xml, external);
+    });
+    if (!started)
+        logger().logf(log_error, "can't fork to dump the cache: %s", std::strerror(errno));
+}
+
+bool Engine::handle_request(ControlSession &session) {
+    int request = session.request();
     switch (request) {
     case req_stats:
-        write_all(fd, stats_text());
+        session.reply(stats_text());
         return true;
     case req_stats_network:
-        write_all(fd, network_text());
+        session.reply(network_text());
         return true;
     case req_stats_cache:
         if (internal_)
-            write_all(fd, internal_->detail_text());
+            session.reply(internal_->detail_text());
         if (external_)
-            write_all(fd, external_->detail_text());
+            session.reply(external_->detail_text());
         return true;
     case req_stats_link:
-        write_all(fd, link_text(true));
+        session.reply(link_text(true));
         return true;
     case req_stats_queue:
-        write_all(fd, queue_text());
+        session.reply(queue_text());
         return true;
     case req_stats_rsqueue:
-        if (mode_ops_->dump_resend_queue)
-            mode_ops_->dump_resend_queue(mode_, fd);
+        if (mode_ops_->dump_resend_queue) {
+            // The mode writes its listing to a descriptor: collect it.
+            int fds[2];
+            if (pipe(fds) == 0) {
+                mode_ops_->dump_resend_queue(mode_, fds[1]);
+                close(fds[1]);
+                std::string text;
+                char chunk[4096];
+                ssize_t n;
+                while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+                    text.append(chunk, static_cast<size_t>(n));
+                close(fds[0]);
+                session.reply(text);
+            }
+        }
         return true;
     case req_ct_dump_internal:
     case req_ct_dump_int_xml:
-        if (internal_)
-            dump_cache(*internal_, fd, request == req_ct_dump_int_xml, false);
+        dump(session, internal_.get(), request == req_ct_dump_int_xml, false, false);
         return true;
     case req_ct_dump_external:
     case req_ct_dump_ext_xml:
-        if (external_)
-            dump_cache(*external_, fd, request == req_ct_dump_ext_xml, true);
+        dump(session, external_.get(), request == req_ct_dump_ext_xml, true, false);
         return true;
     case req_ct_commit:
     case req_all_commit:
@@ -1298,21 +1281,16 @@ bool Engine::handle_request(int request, int fd, bool &keep_open) {
             logger().log(log_notice, "commit already in progress, skipping");
             return true;
         }
-        commit_ = std::make_unique<Commit>(*this, fd, flows && external_, expectations);
-        keep_open = true;
+        commit_ = std::make_unique<Commit>(*this, session.defer(), flows && external_, expectations);
         return true;
     }
     case req_exp_dump_internal:
     case req_exp_dump_int_xml:
-        if (internal_expect_ || request == req_exp_dump_int_xml) {
-            if (internal_expect_)
-                dump_expect_cache(*internal_expect_, fd, request == req_exp_dump_int_xml);
-        }
+        dump(session, internal_expect_.get(), request == req_exp_dump_int_xml, false, true);
         return true;
     case req_exp_dump_external:
     case req_exp_dump_ext_xml:
-        if (external_expect_)
-            dump_expect_cache(*external_expect_, fd, request == req_exp_dump_ext_xml);
+        dump(session, external_expect_.get(), request == req_exp_dump_ext_xml, true, true);
         return true;
     case req_exp_stats: {
         if (!settings_.expectation_sync)
@@ -1322,7 +1300,7 @@ bool Engine::handle_request(int request, int fd, bool &keep_open) {
             text += internal_expect_->summary_text("cache internal");
         if (external_expect_)
             text += external_expect_->summary_text("cache external");
-        write_all(fd, text);
+        session.reply(text);
         return true;
     }
     case req_exp_flush_master:
@@ -1365,7 +1343,10 @@ bool Engine::handle_request(int request, int fd, bool &keep_open) {
     case req_ct_flush_master:
     case req_all_flush_master:
         logger().log(log_notice, "flushing kernel conntrack table");
-        flush_kernel_table(false);
+        ++netlink_.flush_kernel_table;
+        if (processes_ && !flush_kernel_table(*processes_, settings_.filter, true,
+                                              request == req_all_flush_master && settings_.expectation_sync))
+            logger().logf(log_error, "can't flush the kernel table: %s", std::strerror(errno));
         return true;
     case req_send_bulk:
         logger().log(log_notice, "sending bulk update");

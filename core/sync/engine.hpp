@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "control_server.hpp"
 #include "event_loop.hpp"
 #include "filter.hpp"
 #include "flow_cache.hpp"
@@ -64,7 +65,8 @@ class Engine : public SyncServices {
 public:
     Engine(EventLoop &loop, PluginHost &host, SyncSettings settings,
            std::shared_ptr<LoadedPlugin> mode, std::unique_ptr<PluginConfig> mode_config,
-           std::vector<LinkSetup> links, NetlinkCounters &netlink);
+           std::vector<LinkSetup> links, NetlinkCounters &netlink,
+           ProcessTable *processes = nullptr);
     ~Engine() override;
     Engine(const Engine &) = delete;
     Engine &operator=(const Engine &) = delete;
@@ -74,9 +76,8 @@ public:
     void start();
 
     // A control request.  Returns false for codes the engine does not
-    // know.  `keep_open` is set when the engine keeps `fd` and closes it
-    // later (a commit answers when it is done).
-    bool handle_request(int request, int fd, bool &keep_open);
+    // know.  A commit keeps the client waiting until it is done.
+    bool handle_request(ControlSession &session);
 
     // Whether a fork()ed child is allowed to run now (the daemon's process
     // table decides; the engine only asks).
@@ -137,15 +138,17 @@ private:
     std::string network_text() const;
     std::string link_text(bool all) const;
     std::string queue_text() const;
-    void dump_cache(FlowCache &cache, int fd, bool xml, bool external);
-    void dump_expect_cache(FlowCache &cache, int fd, bool xml);
-    void flush_kernel_table(bool only_filtered);
+    void write_dump(ReplyWriter &out, FlowCache &cache, bool xml, bool external);
+    void write_expect_dump(ReplyWriter &out, FlowCache &cache, bool xml);
+    void dump(ControlSession &session, FlowCache *cache, bool xml, bool external, bool expectations);
+    void purge_kernel_table();
     uint32_t now() const;
 
     EventLoop &loop_;
     PluginHost &host_;
     SyncSettings settings_;
     NetlinkCounters &netlink_;
+    ProcessTable *processes_;
     EncodeOptions encode_options_;
 
     std::shared_ptr<LoadedPlugin> mode_plugin_;

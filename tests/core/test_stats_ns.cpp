@@ -123,7 +123,7 @@ public:
         CPPUNIT_ASSERT(ended.type == ct::MessageType::Destroy);
         CPPUNIT_ASSERT_EQUAL(htonl(0x0a010064u), ended.orig.src.v4);
         CPPUNIT_ASSERT_EQUAL(size_t(4), stats.cache().active());
-        CPPUNIT_ASSERT(run_until(loop, [&] { return output.flushes > 0; }));
+        CPPUNIT_ASSERT(run_until(loop, [&] { return output.flush_kernel_table > 0; }));
         CPPUNIT_ASSERT(counters.events_received >= 3);
     }
 
@@ -169,8 +169,8 @@ public:
         uint32_t in_kernel = kernel_count();
         CPPUNIT_ASSERT_EQUAL(uint32_t(50000), in_kernel);
         CPPUNIT_ASSERT(run_until(loop, [&] { return stats.cache().active() == in_kernel; }, 20000));
-        CPPUNIT_ASSERT(counters.overruns > 0);
-        CPPUNIT_ASSERT(counters.resyncs > 0);
+        CPPUNIT_ASSERT(counters.netlink_overrun > 0);
+        CPPUNIT_ASSERT(counters.resync_kernel_table > 0);
         // And the other way: flows gone while events are lost are purged
         // and written as ended.
         CPPUNIT_ASSERT_EQUAL(0, ns.exec("conntrack -F >/dev/null 2>&1"));
