@@ -143,6 +143,12 @@ std::string quoted(std::string_view text) {
 std::string describe(const Token &t) {
     if (t.kind == TokenKind::end)
         return "end of file";
+    if (t.kind == TokenKind::other && static_cast<unsigned char>(t.text[0]) >= 0x80) {
+        // One byte of a multi-byte character: show it, not half a character.
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "'\\x%02x'", static_cast<unsigned char>(t.text[0]));
+        return hex;
+    }
     if (t.kind == TokenKind::keyword)
         return "keyword " + quoted(t.text);
     return quoted(t.text);
@@ -477,7 +483,6 @@ private:
                 break;
             if (key.kind == TokenKind::keyword && key.text == "Path") {
                 config_.general.unix_path = path_of(key, next(), max_unix_path_length);
-                unix_path_line_ = key.line;
             } else if (key.kind == TokenKind::keyword && key.text == "Backlog") {
                 u32_of(key);
                 warn(key.line, "Backlog is deprecated and ignored (the control socket's backlog "
@@ -1187,7 +1192,7 @@ private:
     size_t pos_ = 0;
     std::vector<OpenBlock> blocks_;
     Config config_;
-    uint32_t unix_block_line_ = 0, unix_path_line_ = 0;
+    uint32_t unix_block_line_ = 0;
     uint32_t scheduler_line_ = 0;
     uint32_t default_link_line_ = 0;
     uint32_t output_line_ = 0;
@@ -1210,7 +1215,14 @@ const char *tcp_state_name(uint8_t state) {
 }
 
 Config parse_text(std::string_view text, const std::string &file_name) {
-    return Parser(tokenize(text), file_name).run();
+    Config config = Parser(tokenize(text), file_name).run();
+    if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+        auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+        config.warnings.push_back(file_name + ":" + std::to_string(line) +
+                                  ": a NUL byte ends the file here: the rest is ignored, as by the "
+                                  "reference");
+    }
+    return config;
 }
 
 Config parse_file(const std::string &path) {

@@ -106,6 +106,9 @@ public:
                     general_text("HashSize 5;"));
         CHECK_ERROR("test.conf:1: unexpected '\\x0b' in General block: expected a keyword of this block or '}'",
                     "General {\v}\n");
+        // A byte of a multi-byte character is shown escaped, not as half a character.
+        CHECK_ERROR("test.conf:1: unexpected '\\xc3' in General block: expected a keyword of this block or '}'",
+                    "General { \xc3\xa9 }\n");
     }
 
     void missing_open_brace() {

@@ -31,6 +31,7 @@ class GeneralTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(systemd);
     CPPUNIT_TEST(later_values_win);
     CPPUNIT_TEST(tabs_in_paths_warn);
+    CPPUNIT_TEST(nul_byte_ends_the_file);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -235,6 +236,18 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("/tmp/lock\r"), c.general.lock_file);
         CPPUNIT_ASSERT_EQUAL(std::string("test.conf:3: LockFile path '/tmp/lock\\r' contains a tab or "
                                          "carriage return (kept as written; is the file in DOS format?)\n"),
+                             joined(c.warnings));
+    }
+
+    void nul_byte_ends_the_file() {
+        // As for the reference, whose lexer returns the NUL as end of input.
+        std::string text = cfg_test::general_text("HashSize 5");
+        text += '\0';
+        text += "General { HashSize x }\n";
+        Config c = cfg_test::parse(text);
+        CPPUNIT_ASSERT_EQUAL(5u, *c.general.hash_size);
+        CPPUNIT_ASSERT_EQUAL(std::string("test.conf:5: a NUL byte ends the file here: the rest is ignored, "
+                                         "as by the reference\n"),
                              joined(c.warnings));
     }
 };
