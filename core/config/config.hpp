@@ -200,7 +200,7 @@ struct HelperType {
     uint16_t queue_num = 0;        // NFQUEUE number
     uint32_t queue_len = 0;        // NFQA_CFG_QUEUE_MAXLEN; 0: not sent (kernel default)
     // When not empty, these replace the helper's built-in policies (check
-    // them with check_helper_policies()).  One per name: like the
+    // them with check_helper_type()).  One per name: like the
     // reference, the first block of a name counts.
     std::vector<HelperPolicy> policies;
 };
@@ -248,11 +248,11 @@ std::vector<ConfigEntry> effective_entries(const Config &config, const PluginBlo
                                            const std::vector<ctd_config_key> &declared,
                                            std::vector<std::string> *warnings = nullptr);
 
-// Checks a Helper Type's Policy blocks against the policies the helper
-// plugin declares (struct ctd_helper_ops).  Throws ConfigError
-// "file:line: unknown policy ..." for a name the helper does not have.
-void check_helper_policies(const Config &config, const HelperType &type,
-                           const ctd_helper_policy *policies, size_t count);
+// Checks a Helper Type against the helper plugin that was loaded for it
+// (struct ctd_helper_ops): the layer 4 protocol must be the plugin's (0 in
+// the plugin means any), and every Policy name must be one of the plugin's
+// built-in policies.  Throws ConfigError "file:line: ..." otherwise.
+void check_helper_type(const Config &config, const HelperType &type, const ctd_helper_ops &ops);
 
 // A readable dump of the whole model, one setting per line, with every
 // default made visible.  For debugging and tests; not a config file.
