@@ -133,7 +133,7 @@ int config_test(const config::Config &config, PluginLoader &loader) {
                 const auto &ops = configured.plugin->ops<ctd_helper_ops>();
                 for (const config::HelperType &type : config.helper.types)
                     if (&type.plugin == block)
-                        config::check_helper_policies(config, type, ops.policies, ops.policy_count);
+                        config::check_helper_type(config, type, ops);
                 instance = configured.plugin.get();
                 break;
             }

@@ -58,6 +58,8 @@ void StatsMode::start() {
     events_.start([this](const ct::Flow &flow) { on_event(flow); }, nullptr,
                   [this] { schedule_overrun_resync(); });
     resync(false);
+    // Filling the cache at start-up is not a resync.
+    counters_.resync_kernel_table = 0;
 }
 
 void StatsMode::cache_flow(const ct::Flow &flow, bool update) {
@@ -107,7 +109,13 @@ void StatsMode::log_ended(const ct::Flow &flow) {
         traffic_packets_ += flow.counters[0].packets;
     if (flow.has(A::ReplyPackets))
         traffic_packets_ += flow.counters[1].packets;
-    output_.write(flow, realtime_us());
+    // The reference logs the flow, not the event: no [DESTROY] prefix, no
+    // timeout or use count.
+    scratch_ = flow;
+    scratch_.type = ct::MessageType::Unknown;
+    scratch_.present.reset(ct::FlowAttr::Timeout);
+    scratch_.present.reset(ct::FlowAttr::Use);
+    output_.write(scratch_, realtime_us());
     // Records are flushed once per loop round, not once per flow.
     if (!flush_timer_.armed())
         flush_timer_.arm(0);
