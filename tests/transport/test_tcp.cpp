@@ -88,6 +88,13 @@ void exchange_both_ways(bool v6) {
     CPPUNIT_ASSERT(sa.send_errors <= 1);
     CPPUNIT_ASSERT_EQUAL(uint64_t{0}, sa.receive_errors + sb.send_errors + sb.receive_errors);
 
+    // The server listens with a backlog of 1 (ss shows it as Send-Q).
+    std::string listener = capture("ip netns exec " + nodes.a().name() +
+                                   " ss -tlnH '( sport = :" + std::to_string(port) + " )'");
+    std::istringstream fields(listener);
+    std::string state, queued, backlog;
+    fields >> state >> queued >> backlog;
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(listener, std::string("1"), backlog);
     // The accepted connection has keepalive on (inherited from the listener).
     std::string sockets = capture("ip netns exec " + nodes.a().name() +
                                   " ss -tnoH state established '( sport = :" + std::to_string(port) + " )'");

@@ -82,6 +82,7 @@ class UdpTransportTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(counters_follow_the_traffic);
     CPPUNIT_TEST(send_failure_is_counted_not_logged);
     CPPUNIT_TEST(checksum_off_puts_zero_on_the_wire);
+    CPPUNIT_TEST(socket_buffers_are_forced);
     CPPUNIT_TEST(source_is_not_checked);
     CPPUNIT_TEST(refuses_missing_interface);
     CPPUNIT_TEST(refuses_unknown_interface);
@@ -258,6 +259,23 @@ public:
             CPPUNIT_ASSERT_EQUAL(uint16_t{0}, sum);
         for (uint16_t sum : sums_on)
             CPPUNIT_ASSERT(sum != 0);
+    }
+
+    // Beyond the system's rmem_max/wmem_max (SO_*BUFFORCE); the kernel
+    // doubles the value for its bookkeeping, as `ss -m` shows.
+    void socket_buffers_are_forced() {
+        TwoNodes nodes("udpbuf");
+        must("ip netns exec " + nodes.a().name() + " sysctl -qw net.core.rmem_max=212992 net.core.wmem_max=212992");
+        Harness harness;
+        Link a(harness, "udp", nodes.a(),
+               udp_config(false, 1, test_port(),
+                          {{"RcvSocketBuffer", "1000000", 6}, {"SndSocketBuffer", "1500000", 7}}));
+        CPPUNIT_ASSERT_MESSAGE(a.error(), a.created());
+        // The sender gets its ephemeral port (and shows in ss) when it sends.
+        CPPUNIT_ASSERT_EQUAL(0, a.send("x"));
+        std::string sockets = capture("ip netns exec " + nodes.a().name() + " ss -uamn");
+        CPPUNIT_ASSERT_MESSAGE(sockets, sockets.find(",rb2000000,") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(sockets, sockets.find(",tb3000000,") != std::string::npos);
     }
 
     void source_is_not_checked() {
