@@ -276,7 +276,9 @@ struct ctd_output_ops {
 
 /* Transport (a sync link).  The transport owns its sockets and watches them
  * with fd_watch; it hands what it receives to the host through
- * ctd_transport_deliver given at create time. */
+ * ctd_transport_deliver given at create time.  The core may send on any
+ * link from inside deliver (an ACK, say), but must not destroy the link
+ * that is delivering. */
 typedef void (*ctd_transport_deliver)(void *link_context, const void *data, size_t len);
 
 #define CTD_TRANSPORT_STREAM 0x1u /* byte stream: messages may span reads */
@@ -321,7 +323,9 @@ struct ctd_transport_ops {
 	                ctd_transport_deliver deliver, void *link_context,
 	                char *error, size_t error_len);
 	void (*destroy)(void *link);
-	/* Send one batch of whole messages.  Returns 0 or a negative errno. */
+	/* Send one batch of whole messages.  Returns 0 or a negative errno.  A
+	 * connection-oriented link also returns 0 when it kept the batch to
+	 * send it once the connection is back (TCP's error queue). */
 	int (*send)(void *link, const void *data, size_t len);
 	/* Largest batch `send` takes: the link MTU minus headers. */
 	uint32_t (*max_payload)(void *link);
