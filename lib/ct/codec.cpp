@@ -501,9 +501,6 @@ ParseResult parse_flow(const nlmsghdr *nlh, Flow &f) {
     f.family = family;
     f.type = message_type(nlh);
     f.portid = nlh->nlmsg_pid;
-    // As libnetfilter_conntrack: both directions carry the message's family.
-    f.orig.l3proto = family;
-    f.reply.l3proto = family;
 
     AttrReader rd(attrs, len);
     Attr a;
@@ -632,7 +629,6 @@ ParseResult parse_expect(const nlmsghdr *nlh, Expect &e) {
     e.family = family;
     e.type = message_type(nlh);
     e.portid = nlh->nlmsg_pid;
-    e.master.l3proto = e.tuple.l3proto = e.mask.l3proto = family;
 
     AttrReader rd(attrs, len);
     Attr a;
