@@ -514,14 +514,16 @@ void save_l4(TextBuffer &out, const Flow &f) {
             out.append(sctp_state_name(f.sctp_state));
             out.push_back(' ');
         }
+        // conntrack writes (and reads) vtags byte-swapped against the
+        // kernel's value; keep the lines loadable by it.
         if (f.has(FlowAttr::SctpVtagOrig)) {
             lit(out, "--orig-vtag ");
-            out.append_u64(f.sctp_vtag[Original]);
+            out.append_u64(__builtin_bswap32(f.sctp_vtag[Original]));
             out.push_back(' ');
         }
         if (f.has(FlowAttr::SctpVtagReply)) {
             lit(out, "--reply-vtag ");
-            out.append_u64(f.sctp_vtag[Reply]);
+            out.append_u64(__builtin_bswap32(f.sctp_vtag[Reply]));
             out.push_back(' ');
         }
         break;
