@@ -438,15 +438,35 @@ public:
     }
 
     void events_print_like_the_reference_cli() {
-        // The reference listens first, from its own process.
+        // The reference listens from its own process, into a file.
         std::string out = capture("mktemp");
         out.erase(out.find_last_not_of('\n') + 1);
         test_netns::run("ip netns exec " + ns_->name() + " conntrack -E -e NEW,DESTROY > " + out +
                         " 2>/dev/null & echo $! > " + out + ".pid");
-        test_netns::run("sleep 0.3");
+        auto lines_in_file = [&]() {
+            std::string text = capture("cat " + out);
+            return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        };
+        auto wait_for_lines = [&](std::size_t n) {
+            for (int i = 0; i < 100 && lines_in_file() < n; ++i)
+                test_netns::run("sleep 0.05");
+            return lines_in_file() >= n;
+        };
         std::string ours;
+        std::size_t before = 0;
         {
             Session s(*ns_);
+            // Probe entries until the reference shows it is listening.
+            ct::Flow probe = make_flow(AF_INET, IPPROTO_UDP, "10.6.0.1", "10.6.0.2", 1, 1);
+            for (int i = 0; i < 20 && lines_in_file() == 0; ++i) {
+                s.send(ct::msg::CtNew, NLM_F_CREATE | NLM_F_EXCL, probe);
+                s.send(ct::msg::CtDelete, 0, probe);
+                wait_for_lines(1);
+            }
+            CPPUNIT_ASSERT_MESSAGE("conntrack -E listens", wait_for_lines(1));
+            test_netns::run("sleep 0.2");
+            before = lines_in_file();
+
             ct::NetlinkSocket events;
             CPPUNIT_ASSERT_EQUAL(0, events.open(ct::msg::GroupNew | ct::msg::GroupDestroy));
             ct::Flow f = make_flow(AF_INET, IPPROTO_TCP, "10.5.0.1", "10.5.0.2", 4000, 443);
@@ -458,7 +478,7 @@ public:
             int seen = 0;
             while (seen < 2) {
                 pollfd p{events.fd(), POLLIN, 0};
-                CPPUNIT_ASSERT(poll(&p, 1, 2000) == 1);
+                CPPUNIT_ASSERT(poll(&p, 1, 5000) == 1);
                 CPPUNIT_ASSERT(events.receive([&](const nlmsghdr *nlh) {
                     ct::Flow e;
                     CPPUNIT_ASSERT(ct::parse_flow(nlh, e) == ct::ParseResult::Ok);
@@ -471,12 +491,19 @@ public:
                 }) > 0);
             }
             ours = std::string(buf.view());
-            test_netns::run("sleep 0.3");
+            // The reference must print them while our sockets still exist
+            // (it looks up the process that owns the port id).
+            wait_for_lines(before + 2);
         }
         test_netns::run("kill -INT $(cat " + out + ".pid); sleep 0.2");
-        std::string theirs = capture("cat " + out);
+        std::string all = capture("cat " + out);
         std::remove(out.c_str());
         std::remove((out + ".pid").c_str());
+        // Skip the probe events.
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < before && at != std::string::npos; ++i)
+            at = all.find('\n', at) + 1;
+        std::string theirs = all.substr(at);
         CPPUNIT_ASSERT(ours.find("[USERSPACE] portid=") != std::string::npos);
         CPPUNIT_ASSERT(ours.find("[DESTROY]") != std::string::npos);
         CPPUNIT_ASSERT_EQUAL(theirs, ours);
