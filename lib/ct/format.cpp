@@ -97,6 +97,55 @@ namespace detail {
 
 const char *tcp_state_or_none(std::uint8_t state) { return tcp_state_name(state); }
 
+std::uint16_t shown_sport(const Tuple &t) {
+    return t.has(TupleField::IcmpId) ? t.icmp_id : t.sport;
+}
+std::uint16_t shown_dport(const Tuple &t) {
+    // In network order the destination port's bytes are ICMP type, code.
+    std::uint16_t v = t.has(TupleField::DstPort) ? t.dport : 0;
+    if (t.has(TupleField::IcmpType))
+        v = static_cast<std::uint16_t>((v & 0x00ff) | t.icmp_type << 8);
+    if (t.has(TupleField::IcmpCode))
+        v = static_cast<std::uint16_t>((v & 0xff00) | t.icmp_code);
+    if (!t.has(TupleField::DstPort) && !t.has(TupleField::IcmpType) && !t.has(TupleField::IcmpCode))
+        v = t.dport;
+    return v;
+}
+std::uint8_t shown_icmp_type(const Tuple &t) {
+    if (t.has(TupleField::IcmpType) || !t.has(TupleField::DstPort))
+        return t.icmp_type;
+    return static_cast<std::uint8_t>(t.dport >> 8);
+}
+std::uint8_t shown_icmp_code(const Tuple &t) {
+    if (t.has(TupleField::IcmpCode) || !t.has(TupleField::DstPort))
+        return t.icmp_code;
+    return static_cast<std::uint8_t>(t.dport & 0xff);
+}
+std::uint16_t shown_icmp_id(const Tuple &t) {
+    if (t.has(TupleField::IcmpId) || !t.has(TupleField::SrcPort))
+        return t.icmp_id;
+    return t.sport;
+}
+std::uint8_t shown_family(const Expect &e, ExpectPart part) {
+    switch (part) {
+    case ExpectPart::Expected:
+        return e.has(ExpectAttr::Master) ? e.family : 0;
+    case ExpectPart::Mask:
+        return e.has(ExpectAttr::Tuple) ? e.family : 0;
+    case ExpectPart::Master:
+        return e.has(ExpectAttr::Mask) ? e.family : 0;
+    }
+    return 0;
+}
+
+std::uint8_t shown_state(const Flow &f) {
+    if (f.has(FlowAttr::DccpState))
+        return f.dccp_state;
+    if (f.has(FlowAttr::SctpState))
+        return f.sctp_state;
+    return f.tcp_state;
+}
+
 void append_ipv4(TextBuffer &out, std::uint32_t addr_be) {
     const auto *b = reinterpret_cast<const std::uint8_t *>(&addr_be);
     char *p = out.reserve(15);
@@ -199,26 +248,26 @@ void tuple_l4(TextBuffer &out, const Tuple &t) {
     case IPPROTO_SCTP:
     case IPPROTO_DCCP:
         lit(out, "sport=");
-        out.append_u64(t.sport);
+        out.append_u64(detail::shown_sport(t));
         lit(out, " dport=");
-        out.append_u64(t.dport);
+        out.append_u64(detail::shown_dport(t));
         out.push_back(' ');
         break;
     case IPPROTO_GRE:
         lit(out, "srckey=0x");
-        out.append_hex(t.sport);
+        out.append_hex(detail::shown_sport(t));
         lit(out, " dstkey=0x");
-        out.append_hex(t.dport);
+        out.append_hex(detail::shown_dport(t));
         out.push_back(' ');
         break;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
         lit(out, "type=");
-        out.append_u64(t.icmp_type);
+        out.append_u64(detail::shown_icmp_type(t));
         lit(out, " code=");
-        out.append_u64(t.icmp_code);
+        out.append_u64(detail::shown_icmp_code(t));
         lit(out, " id=");
-        out.append_u64(t.icmp_id);
+        out.append_u64(detail::shown_icmp_id(t));
         out.push_back(' ');
         break;
     default:
@@ -275,15 +324,15 @@ void format_default(TextBuffer &out, const Flow &f, const FormatOptions &o, Mess
         out.push_back(' ');
     }
     if (f.has(FlowAttr::TcpState)) {
-        out.append(tcp_state_name(f.tcp_state));
+        out.append(tcp_state_name(detail::shown_state(f)));
         out.push_back(' ');
     }
     if (f.has(FlowAttr::SctpState)) {
-        out.append(sctp_state_name(f.sctp_state));
+        out.append(sctp_state_name(detail::shown_state(f)));
         out.push_back(' ');
     }
     if (f.has(FlowAttr::DccpState)) {
-        out.append(dccp_state_name(f.dccp_state));
+        out.append(dccp_state_name(detail::shown_state(f)));
         out.push_back(' ');
     }
     tuple_addresses(out, f.orig);
@@ -465,14 +514,16 @@ void save_l4(TextBuffer &out, const Flow &f) {
             out.append(sctp_state_name(f.sctp_state));
             out.push_back(' ');
         }
+        // conntrack writes (and reads) vtags byte-swapped against the
+        // kernel's value; keep the lines loadable by it.
         if (f.has(FlowAttr::SctpVtagOrig)) {
             lit(out, "--orig-vtag ");
-            out.append_u64(f.sctp_vtag[Original]);
+            out.append_u64(__builtin_bswap32(f.sctp_vtag[Original]));
             out.push_back(' ');
         }
         if (f.has(FlowAttr::SctpVtagReply)) {
             lit(out, "--reply-vtag ");
-            out.append_u64(f.sctp_vtag[Reply]);
+            out.append_u64(__builtin_bswap32(f.sctp_vtag[Reply]));
             out.push_back(' ');
         }
         break;
@@ -610,15 +661,16 @@ bool format_flow(TextBuffer &out, const Flow &flow, const FormatOptions &options
 
 namespace {
 
-void expect_tuple(TextBuffer &out, const Tuple &t, const char *src_tag, const char *dst_tag) {
-    if (t.l3proto == AF_INET || t.l3proto == AF_INET6) {
+void expect_tuple(TextBuffer &out, const Tuple &t, std::uint8_t family, const char *src_tag,
+                  const char *dst_tag) {
+    if (family == AF_INET || family == AF_INET6) {
         out.append(src_tag);
         out.push_back('=');
-        detail::append_address(out, t.src, t.l3proto);
+        detail::append_address(out, t.src, family);
         out.push_back(' ');
         out.append(dst_tag);
         out.push_back('=');
-        detail::append_address(out, t.dst, t.l3proto);
+        detail::append_address(out, t.dst, family);
         out.push_back(' ');
     }
     tuple_l4(out, t);
@@ -634,15 +686,17 @@ void format_expect_default(TextBuffer &out, const Expect &e, MessageType type) {
     lit(out, "proto=");
     out.append_u64(e.tuple.l4proto);
     out.push_back(' ');
-    expect_tuple(out, e.tuple, "src", "dst");
-    expect_tuple(out, e.mask, "mask-src", "mask-dst");
-    expect_tuple(out, e.master, "master-src", "master-dst");
+    using detail::ExpectPart;
+    expect_tuple(out, e.tuple, detail::shown_family(e, ExpectPart::Expected), "src", "dst");
+    expect_tuple(out, e.mask, detail::shown_family(e, ExpectPart::Mask), "mask-src", "mask-dst");
+    expect_tuple(out, e.master, detail::shown_family(e, ExpectPart::Master), "master-src",
+                 "master-dst");
     if (e.has(ExpectAttr::Zone)) {
         lit(out, "zone=");
         out.append_u64(e.zone);
         out.push_back(' ');
     }
-    if (e.has(ExpectAttr::Flags)) {
+    if (e.has(ExpectAttr::Flags) && e.flags) {
         bool any = false;
         static const struct {
             std::uint32_t bit;
@@ -660,8 +714,9 @@ void format_expect_default(TextBuffer &out, const Expect &e, MessageType type) {
                 any = true;
             }
         }
-        if (any)
-            out.push_back(' ');
+        // The separator comes even when only unknown flags are set (a
+        // double space in the reference's output).
+        out.push_back(' ');
     }
     if (e.has(ExpectAttr::Class)) {
         lit(out, "class=");

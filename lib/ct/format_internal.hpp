@@ -20,6 +20,25 @@ void append_ipv6(TextBuffer &out, const std::uint8_t addr[16]);
 // The address in the tuple's family; nothing for another family.
 bool append_address(TextBuffer &out, const Address &a, std::uint8_t family);
 
+// libnetfilter_conntrack keeps some values in unions, so a message that
+// carries fields of two kinds (impossible from a kernel, but seen in fuzzed
+// input) prints the later one in place of the other.  These accessors give
+// what it would print: ICMP fields win over ports (parsed after them), and
+// the last protocol-info state among TCP, SCTP, DCCP wins for all three.
+std::uint16_t shown_sport(const Tuple &t);
+std::uint16_t shown_dport(const Tuple &t);
+std::uint8_t shown_icmp_type(const Tuple &t);
+std::uint8_t shown_icmp_code(const Tuple &t);
+std::uint16_t shown_icmp_id(const Tuple &t);
+std::uint8_t shown_state(const Flow &f);
+
+// The family libnetfilter_conntrack prints an expectation's tuple with: it
+// records the family of each tuple when it parses another one (expected
+// from master, mask from expected, master from mask).  Kernel messages
+// always carry all three, so this only shows on partial messages.
+enum class ExpectPart { Expected, Mask, Master };
+std::uint8_t shown_family(const Expect &e, ExpectPart part);
+
 // States by table, with libnetfilter_conntrack's out-of-range fallback.
 const char *tcp_state_or_none(std::uint8_t state);
 

@@ -38,13 +38,12 @@ void tag_u64(TextBuffer &out, std::string_view open, std::uint64_t v, std::strin
     out.append(close);
 }
 
-void xml_address(TextBuffer &out, const Tuple &t) {
-    if (t.l3proto != AF_INET && t.l3proto != AF_INET6)
-        return;
+void xml_address(TextBuffer &out, const Tuple &t, std::uint8_t family) {
+    // An unknown family still gets (empty) elements.
     lit(out, "<src>");
-    append_address(out, t.src, t.l3proto);
+    append_address(out, t.src, family);
     lit(out, "</src><dst>");
-    append_address(out, t.dst, t.l3proto);
+    append_address(out, t.dst, family);
     lit(out, "</dst>");
 }
 
@@ -55,14 +54,14 @@ void xml_l4(TextBuffer &out, const Tuple &t) {
     case IPPROTO_UDPLITE:
     case IPPROTO_SCTP:
     case IPPROTO_DCCP:
-        tag_u64(out, "<sport>", t.sport, "</sport>");
-        tag_u64(out, "<dport>", t.dport, "</dport>");
+        tag_u64(out, "<sport>", shown_sport(t), "</sport>");
+        tag_u64(out, "<dport>", shown_dport(t), "</dport>");
         break;
     case IPPROTO_GRE:
         lit(out, "<srckey>0x");
-        out.append_hex(t.sport);
+        out.append_hex(shown_sport(t));
         lit(out, "</srckey><dstkey>0x");
-        out.append_hex(t.dport);
+        out.append_hex(shown_dport(t));
         lit(out, "</dstkey>");
         break;
     default:
@@ -76,7 +75,7 @@ void xml_layers(TextBuffer &out, const Tuple &t) {
     lit(out, "\" protoname=\"");
     out.append(l3proto_name(t.l3proto));
     lit(out, "\">");
-    xml_address(out, t);
+    xml_address(out, t, t.l3proto);
     lit(out, "</layer3><layer4 protonum=\"");
     out.append_u64(t.l4proto);
     lit(out, "\" protoname=\"");
@@ -92,10 +91,9 @@ void xml_direction(TextBuffer &out, const Flow &f, Direction dir) {
     xml_layers(out, t);
     if (t.has(TupleField::Zone))
         tag_u64(out, "<zone>", t.zone, "</zone>");
-    bool counted = dir == Original
-                       ? f.has(FlowAttr::OrigPackets) && f.has(FlowAttr::OrigBytes)
-                       : f.has(FlowAttr::ReplyPackets) && f.has(FlowAttr::ReplyBytes);
-    if (counted) {
+    // libnetfilter_conntrack decides on the original counters for both
+    // directions (a reply without its own counters prints zeros).
+    if (f.has(FlowAttr::OrigPackets) && f.has(FlowAttr::OrigBytes)) {
         tag_u64(out, "<counters><packets>", f.counters[dir].packets, "</packets>");
         tag_u64(out, "<bytes>", f.counters[dir].bytes, "</bytes></counters>");
     }
@@ -140,36 +138,23 @@ void format_flow_xml(TextBuffer &out, const Flow &f, const FormatOptions &o, Mes
     // libnetfilter_conntrack names SCTP and DCCP states from the TCP table.
     if (f.has(FlowAttr::TcpState)) {
         lit(out, "<state>");
-        out.append(tcp_state_or_none(f.tcp_state));
+        out.append(tcp_state_or_none(shown_state(f)));
         lit(out, "</state>");
     }
     if (f.has(FlowAttr::SctpState)) {
         lit(out, "<state>");
-        out.append(tcp_state_or_none(f.sctp_state));
+        out.append(tcp_state_or_none(shown_state(f)));
         lit(out, "</state>");
     }
     if (f.has(FlowAttr::DccpState)) {
         lit(out, "<state>");
-        out.append(tcp_state_or_none(f.dccp_state));
+        out.append(tcp_state_or_none(shown_state(f)));
         lit(out, "</state>");
     }
     if (f.has(FlowAttr::Timeout))
         tag_u64(out, "<timeout>", f.timeout, "</timeout>");
     if (f.has(FlowAttr::Mark))
         tag_u64(out, "<mark>", f.mark, "</mark>");
-    if (f.has(FlowAttr::Secmark))
-        tag_u64(out, "<secmark>", f.secmark, "</secmark>");
-    if (f.has(FlowAttr::Secctx)) {
-        lit(out, "<secctx>");
-        out.append(f.secctx);
-        lit(out, "</secctx>");
-    }
-    if (f.has(FlowAttr::Zone))
-        tag_u64(out, "<zone>", f.zone, "</zone>");
-    if (f.has(FlowAttr::Use))
-        tag_u64(out, "<use>", f.use, "</use>");
-    if (f.has(FlowAttr::Id))
-        tag_u64(out, "<id>", f.id, "</id>");
     if (f.has(FlowAttr::Labels) && o.labels) {
         lit(out, "<labels>");
         for (unsigned bit = 0; bit < Labels::MaxBits; ++bit) {
@@ -184,13 +169,26 @@ void format_flow_xml(TextBuffer &out, const Flow &f, const FormatOptions &o, Mes
         }
         lit(out, "</labels>");
     }
+    if (f.has(FlowAttr::Secmark))
+        tag_u64(out, "<secmark>", f.secmark, "</secmark>");
+    if (f.has(FlowAttr::Secctx)) {
+        lit(out, "<secctx>");
+        out.append(f.secctx);
+        lit(out, "</secctx>");
+    }
+    if (f.has(FlowAttr::Zone))
+        tag_u64(out, "<zone>", f.zone, "</zone>");
+    if (f.has(FlowAttr::Use))
+        tag_u64(out, "<use>", f.use, "</use>");
+    if (f.has(FlowAttr::Id))
+        tag_u64(out, "<id>", f.id, "</id>");
     if (f.has(FlowAttr::Status) && (f.status & status::Assured))
         lit(out, "<assured/>");
     if (f.has(FlowAttr::Status) && !(f.status & status::SeenReply))
         lit(out, "<unreplied/>");
     bool start = f.has(FlowAttr::TimestampStart);
     bool stop = f.has(FlowAttr::TimestampStop);
-    if (start || stop) {
+    if (o.ktimestamp && (start || stop)) {
         lit(out, "<timestamp>");
         if (start)
             tag_u64(out, "<start>", f.timestamp_start, "</start>");
@@ -199,10 +197,15 @@ void format_flow_xml(TextBuffer &out, const Flow &f, const FormatOptions &o, Mes
         lit(out, "</timestamp>");
     }
     if (start) {
-        std::int64_t end = stop ? static_cast<std::int64_t>(f.timestamp_stop / 1000000000ull)
-                                : now_seconds(o);
-        std::int64_t delta = end - static_cast<std::int64_t>(f.timestamp_start / 1000000000ull);
-        tag_u64(out, "<deltatime>", static_cast<std::uint64_t>(delta), "</deltatime>");
+        // An ended flow: the difference in nanoseconds (unsigned), then
+        // seconds; a live one: now minus the start second.
+        std::uint64_t delta;
+        if (stop)
+            delta = (f.timestamp_stop - f.timestamp_start) / 1000000000ull;
+        else
+            delta = static_cast<std::uint64_t>(
+                now_seconds(o) - static_cast<std::int64_t>(f.timestamp_start / 1000000000ull));
+        tag_u64(out, "<deltatime>", delta, "</deltatime>");
     }
     if (independent)
         lit(out, "</meta>");
@@ -213,6 +216,11 @@ void format_flow_xml(TextBuffer &out, const Flow &f, const FormatOptions &o, Mes
             xml_localtime(out, tm);
             lit(out, "</when>");
         }
+    }
+    if (f.has(FlowAttr::Helper)) {
+        lit(out, "<helper>");
+        out.append(f.helper);
+        lit(out, "</helper>");
     }
     lit(out, "</flow>");
 }
@@ -232,17 +240,18 @@ void format_expect_xml(TextBuffer &out, const Expect &e, const FormatOptions &o,
         lit(out, "<flow>");
         break;
     }
+    std::uint8_t expected_family = shown_family(e, ExpectPart::Expected);
     lit(out, "<layer3 protonum=\"");
-    out.append_u64(e.tuple.l3proto);
+    out.append_u64(expected_family);
     lit(out, "\" protoname=\"");
-    out.append(l3proto_name(e.tuple.l3proto));
+    out.append(l3proto_name(expected_family));
     lit(out, "\">");
     lit(out, "<expected>");
-    xml_address(out, e.tuple);
+    xml_address(out, e.tuple, expected_family);
     lit(out, "</expected><mask>");
-    xml_address(out, e.mask);
+    xml_address(out, e.mask, shown_family(e, ExpectPart::Mask));
     lit(out, "</mask><master>");
-    xml_address(out, e.master);
+    xml_address(out, e.master, shown_family(e, ExpectPart::Master));
     lit(out, "</master></layer3>");
     lit(out, "<layer4 protonum=\"");
     out.append_u64(e.tuple.l4proto);
@@ -256,15 +265,18 @@ void format_expect_xml(TextBuffer &out, const Expect &e, const FormatOptions &o,
     lit(out, "</mask><master>");
     xml_l4(out, e.master);
     lit(out, "</master></layer4>");
+    lit(out, "<meta>");
+    if (e.has(ExpectAttr::Helper)) {
+        lit(out, "<helper-name>");
+        out.append(e.helper);
+        lit(out, "</helper-name>");
+    }
     if (e.has(ExpectAttr::Timeout))
         tag_u64(out, "<timeout>", e.timeout, "</timeout>");
+    if (e.has(ExpectAttr::Class))
+        tag_u64(out, "<class>", e.expect_class, "</class>");
     if (e.has(ExpectAttr::Zone))
         tag_u64(out, "<zone>", e.zone, "</zone>");
-    if (e.has(ExpectAttr::Helper)) {
-        lit(out, "<helper>");
-        out.append(e.helper);
-        lit(out, "</helper>");
-    }
     if (o.xml_time) {
         struct tm tm;
         if (local_time(now_seconds(o), tm)) {
@@ -273,7 +285,15 @@ void format_expect_xml(TextBuffer &out, const Expect &e, const FormatOptions &o,
             lit(out, "</when>");
         }
     }
-    lit(out, "</flow>");
+    if (e.has(ExpectAttr::Flags)) {
+        if (e.flags & expect_flag::Permanent)
+            lit(out, "<permanent/>");
+        if (e.flags & expect_flag::Inactive)
+            lit(out, "<inactive/>");
+        if (e.flags & expect_flag::Userspace)
+            lit(out, "<userspace/>");
+    }
+    lit(out, "</meta></flow>");
 }
 
 } // namespace ct::detail

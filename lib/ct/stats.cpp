@@ -15,7 +15,10 @@ ParseResult parse_cpu_stats(const nlmsghdr *nlh, CpuStats &out) {
     std::uint8_t subsys = static_cast<std::uint8_t>(nlh->nlmsg_type >> 8);
     if (subsys != NFNL_SUBSYS_CTNETLINK && subsys != NFNL_SUBSYS_CTNETLINK_EXP)
         return ParseResult::WrongMessage;
-    out.expect = subsys == NFNL_SUBSYS_CTNETLINK_EXP;
+    // The kernel answers EXP_GET_STATS_CPU (3) under the conntrack
+    // subsystem, where type 3 is otherwise a dump request, never a reply.
+    std::uint8_t type = static_cast<std::uint8_t>(nlh->nlmsg_type & 0xff);
+    out.expect = subsys == NFNL_SUBSYS_CTNETLINK_EXP || type == IPCTNL_MSG_EXP_GET_STATS_CPU;
     const auto *nfg = reinterpret_cast<const nfgenmsg *>(
         reinterpret_cast<const unsigned char *>(nlh) + NLMSG_HDRLEN);
     out.cpu = __builtin_bswap16(nfg->res_id);
