@@ -106,14 +106,21 @@ public:
     using Callback = std::function<void(uint32_t events)>;
     FdWatch() = default;
     FdWatch(Host host, int fd, uint32_t events, Callback callback)
-        : host_(host), state_(std::make_unique<State>(State{fd, std::move(callback)})) {
+        : host_(host), state_(std::make_unique<State>(State{host, fd, std::move(callback)})) {
         if (host_.api()->fd_watch(host_.handle(), fd, events, &FdWatch::trampoline,
                                   state_.get()) != 0)
             throw PluginError("cannot watch file descriptor " + std::to_string(fd), EBADF);
     }
     FdWatch(FdWatch &&) noexcept = default;
     FdWatch &operator=(FdWatch &&other) noexcept {
-        reset();
+        if (this == &other)
+            return *this;
+        // A new watch of the same fd has already replaced this one in the
+        // host: unwatching it now would remove the new one.
+        if (state_ && other.state_ && state_->fd == other.state_->fd)
+            state_.reset();
+        else
+            reset();
         host_ = other.host_;
         state_ = std::move(other.state_);
         return *this;
@@ -127,16 +134,19 @@ public:
 
 private:
     struct State {
+        Host host;
         int fd;
         Callback callback;
     };
     static void trampoline(void *user, int, uint32_t events) {
         auto *state = static_cast<State *>(user);
+        // Nothing may propagate into the core's loop.
         try {
             state->callback(events);
+        } catch (const std::exception &e) {
+            state->host.error(e.what());
         } catch (...) {
-            // Nothing may propagate into the core's loop; the callback is
-            // expected to log its own failures.
+            state->host.error("unknown exception in a file descriptor callback");
         }
     }
     Host host_;
@@ -149,7 +159,7 @@ public:
     using Callback = std::function<void()>;
     Timer() = default;
     Timer(Host host, Callback callback)
-        : host_(host), callback_(std::make_unique<Callback>(std::move(callback))) {
+        : host_(host), callback_(std::make_unique<State>(State{host, std::move(callback)})) {
         timer_ = host_.api()->timer_new(host_.handle(), &Timer::trampoline, callback_.get());
         if (!timer_)
             throw PluginError("cannot create a timer", ENOMEM);
@@ -177,14 +187,22 @@ public:
     }
 
 private:
+    struct State {
+        Host host;
+        Callback callback;
+    };
     static void trampoline(void *user) {
+        auto *state = static_cast<State *>(user);
         try {
-            (*static_cast<Callback *>(user))();
+            state->callback();
+        } catch (const std::exception &e) {
+            state->host.error(e.what());
         } catch (...) {
+            state->host.error("unknown exception in a timer callback");
         }
     }
     Host host_;
-    std::unique_ptr<Callback> callback_;
+    std::unique_ptr<State> callback_;
     ctd_timer *timer_ = nullptr;
 };
 

@@ -17,6 +17,12 @@ like "$list" "^KIND +NAME +VERSION +ABI +FILE$" "--plugins prints a header"
 like "$list" "^output +flowlog +1\.0\.0 +1\.$minor +$CONNTRACKD_PLUGIN_DIR/ct_output_flowlog\.so$" "--plugins lists flowlog with version and ABI"
 like "$list" "^output +xml +1\.0\.0 +1\.$minor +" "--plugins lists xml"
 
+# Every in-tree plugin exports its entry function and nothing else.
+for so in "$CONNTRACKD_PLUGIN_DIR"/ct_*.so; do
+    is "$(nm -D --defined-only "$so" | awk '{print $3}' | tr '\n' ' ')" "ctd_plugin_entry " \
+        "$(basename "$so") exports only ctd_plugin_entry"
+done
+
 info=$("$CONNTRACKD" --plugin-info output/flowlog)
 ok "--plugin-info output/flowlog succeeds" test $? -eq 0
 like "$info" "^description: flow log in the reference's text format" "--plugin-info shows the description"
