@@ -289,9 +289,9 @@ void ControlServer::accept_clients() {
                                         "time; dropped");
             } else {
                 logger().logf(log_warning,
-                              "control socket: client read nothing of its reply for %d s; "
+                              "control socket: client read nothing of its reply for %d ms; "
                               "dropped",
-                              server.limits_.write_timeout_ms / 1000);
+                              server.limits_.write_timeout_ms);
             }
             server.drop(self);
         });
