@@ -444,6 +444,9 @@ bool ControlServer::fork_reply(const ConnectionPtr &connection, ProcessType type
             } catch (const std::exception &e) {
                 logger().logf(log_error, "control request reply failed: %s", e.what());
                 status = 1;
+            } catch (...) {
+                logger().log(log_error, "control request reply failed");
+                status = 1;
             }
         }
         _exit(status);

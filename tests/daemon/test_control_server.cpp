@@ -432,7 +432,7 @@ public:
 
     void reply_from_child_streams_while_loop_serves() {
         Rig rig;
-        const size_t size = 4 * 1024 * 1024;
+        size_t size = 4 * 1024 * 1024; // not const: g++ and clang++ differ on capturing constants
         rig.server.add_handler([&](ControlSession &s) {
             if (s.request() != 16)
                 return false;
