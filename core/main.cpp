@@ -8,7 +8,8 @@
 #include "config.h"
 #include "control_client.hpp"
 #include "daemon.hpp"
-#include "interim_config.hpp"
+#include "config/config.hpp"
+#include "daemon_config.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "plugin_commands.hpp"
@@ -47,14 +48,16 @@ int main(int argc, char **argv) {
 
     // Client requests and the daemon both read the config file (a client
     // needs the socket path), so a config error breaks both, as in the
-    // reference.
-    auto read_config = [&](InterimConfig &config) {
+    // reference (which also logs the config's warnings in both).
+    auto read_config = [&](config::Config &config) {
         try {
-            config = read_interim_config(options.config_file);
+            config = config::parse_file(options.config_file);
         } catch (const std::exception &e) {
             log.log(log_error, e.what());
             return false;
         }
+        for (const std::string &warning : config.warnings)
+            log.log(log_warning, warning);
         return true;
     };
 
@@ -64,26 +67,24 @@ int main(int argc, char **argv) {
     case Options::Mode::plugin_info:
         return describe_plugin(loader, options.plugin_spec);
     case Options::Mode::request: {
-        InterimConfig config;
+        config::Config config;
         if (!read_config(config))
             return 1;
-        return send_control_request(config.settings.unix_path, *options.request, stdout);
+        return send_control_request(config.general.unix_path, *options.request, stdout);
     }
     case Options::Mode::none:
     case Options::Mode::daemon: {
         if (options.config_test)
             break;
-        InterimConfig config;
+        config::Config config;
         if (!read_config(config))
             return 1;
-        for (const std::string &warning : config.warnings)
-            log.log(log_warning, warning);
-        if (config.has_sync || config.has_stats || config.has_helper) {
+        if (config.sync.configured || config.stats.configured || config.helper.configured) {
             log.log(log_error, "this build of conntrackd runs only the control socket: the "
                                "Sync, Stats and Helper sections are not supported yet");
             return 1;
         }
-        Daemon daemon(config.settings, options.daemonize);
+        Daemon daemon(daemon_settings_from(config.general), options.daemonize);
         return daemon.run();
     }
     default:
