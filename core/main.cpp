@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "control_client.hpp"
 #include "daemon.hpp"
+#include "daemon_config.hpp"
 #include "daemon_setup.hpp"
 #include "log.hpp"
 #include "modes.hpp"
@@ -43,18 +44,6 @@ bool read_config(const std::string &path, config::Config &out) {
     }
 }
 
-DaemonSettings daemon_settings(const config::General &general) {
-    DaemonSettings settings;
-    settings.unix_path = general.unix_path;
-    settings.lock_file = general.lock_file;
-    settings.log_file = general.log_file;
-    settings.syslog_facility = general.syslog_facility;
-    settings.scheduler_policy = general.scheduler.effective_type();
-    settings.scheduler_priority = general.scheduler.effective_priority();
-    settings.systemd = general.systemd;
-    return settings;
-}
-
 int run_daemon(const Options &options, const config::Config &config) {
     // Plugins and the mode live from the daemon's initialisation to its
     // shutdown, on the daemon's own main loop.
@@ -84,7 +73,7 @@ int run_daemon(const Options &options, const config::Config &config) {
         loader.reset();
         host.reset();
     };
-    Daemon daemon(daemon_settings(config.general), options.daemonize, std::move(hooks));
+    Daemon daemon(daemon_settings_from(config.general), options.daemonize, std::move(hooks));
     return daemon.run();
 }
 
