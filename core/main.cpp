@@ -44,6 +44,26 @@ bool read_config(const std::string &path, config::Config &out) {
     }
 }
 
+// Every plugin block is checked before anything starts: a config mistake
+// is one error line, and no lock file or socket is touched.
+bool preflight(const Options &options, const config::Config &config) {
+    EventLoop loop;
+    PluginHost host(&loop);
+    auto loader = make_loader(options, &host);
+    for (const config::PluginBlock *block : config.plugin_blocks()) {
+        try {
+            configure_plugin(config, *block, *loader, nullptr);
+        } catch (const PluginError &e) {
+            logger().logf(log_error, "%s:%u: %s", config.file.c_str(), block->line, e.what());
+            return false;
+        } catch (const std::exception &e) {
+            logger().log(log_error, e.what());
+            return false;
+        }
+    }
+    return true;
+}
+
 int run_daemon(const Options &options, const config::Config &config) {
     // Plugins and the mode live from the daemon's initialisation to its
     // shutdown, on the daemon's own main loop.
@@ -136,6 +156,8 @@ int main(int argc, char **argv) {
         }
         for (const std::string &warning : config.warnings)
             log.log(log_warning, warning);
+        if (!preflight(options, config))
+            return 1;
         return run_daemon(options, config);
     }
     default:
