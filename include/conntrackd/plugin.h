@@ -179,8 +179,12 @@ struct ctd_flow {
 /* ---------------------------------------------------------------------- */
 /* Services the host offers to a plugin.                                  */
 
-struct ctd_host;  /* opaque: one per loaded plugin */
-struct ctd_timer; /* opaque */
+struct ctd_host;   /* opaque: one per loaded plugin */
+struct ctd_timer;  /* opaque */
+/* An object of the internal cache (sync modes), see below.  Declared here
+ * because the sync services name it: in C, a struct first named inside a
+ * parameter list would be a different type from the one plugins use. */
+struct ctd_object;
 
 /* fd readiness events for fd_watch. */
 #define CTD_FD_READ  0x1u
@@ -252,6 +256,11 @@ struct ctd_host_api {
 	/* Makes flows received from the peer expire from the external cache
 	 * after `seconds` without an update (ALARM's CacheTimeout); 0: never. */
 	void (*set_external_timeout)(struct ctd_host *host, uint32_t seconds);
+	/* Dumps the kernel's conntrack table and sends every flow the filter
+	 * accepts as a NEW state message.  A mode's bulk send (-B, or its
+	 * answer to a RESYNC) when there is no internal cache to iterate
+	 * (NOTRACK with DisableInternalCache).  May be NULL: check `size`. */
+	void (*send_kernel_table)(struct ctd_host *host);
 };
 
 /* ---------------------------------------------------------------------- */
