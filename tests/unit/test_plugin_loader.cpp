@@ -164,7 +164,7 @@ public:
         Refusal r = refusal(PluginKind::output, "small");
         CPPUNIT_ASSERT_EQUAL(CTD_LOAD_BAD_DESCRIPTOR, r.code);
         CPPUNIT_ASSERT_EQUAL("plugin " + fixture("ct_output_small.so") +
-                                 ": descriptor size 16 is smaller than ABI 1.0 defines (" +
+                                 ": descriptor size 16 is smaller than ABI " + current_abi() + " defines (" +
                                  std::to_string(sizeof(ctd_plugin_descriptor)) + ")",
                              r.message);
     }
@@ -173,7 +173,8 @@ public:
         Refusal r = refusal(PluginKind::output, "major");
         CPPUNIT_ASSERT_EQUAL(CTD_LOAD_ABI_MAJOR, r.code);
         CPPUNIT_ASSERT_EQUAL("plugin " + fixture("ct_output_major.so") +
-                                 " was built for plugin ABI 2.0, but this conntrackd has ABI " +
+                                 " was built for plugin ABI 2." + std::to_string(CTD_PLUGIN_ABI_MINOR) +
+                                 ", but this conntrackd has ABI " +
                                  current_abi() + ": "
                                  "the major versions differ; rebuild the plugin against this "
                                  "conntrackd's SDK",
