@@ -175,6 +175,12 @@ struct ctd_flow {
 #define CTD_EVENT_NEW     1u
 #define CTD_EVENT_UPDATE  2u
 #define CTD_EVENT_DESTROY 4u
+/* ABI 1.1, sync modes only (ctd_sync_ops.local_change): the object entered
+ * the internal cache from a dump of the kernel table, not from an event
+ * (the table the daemon finds at startup).  The reference sends nothing
+ * for such objects, but ALARM arms their refresh timers.  A mode ignores
+ * event values it does not know. */
+#define CTD_EVENT_LOADED  8u
 
 /* ---------------------------------------------------------------------- */
 /* Services the host offers to a plugin.                                  */
@@ -402,7 +408,8 @@ struct ctd_sync_ops {
 	uint32_t object_area_size;
 	uint32_t reserved;
 	/* An object of the internal cache was created, updated or destroyed
-	 * (CTD_EVENT_NEW/UPDATE/DESTROY); the mode schedules what to send. */
+	 * (CTD_EVENT_NEW/UPDATE/DESTROY), or loaded from the kernel table
+	 * (CTD_EVENT_LOADED); the mode schedules what to send. */
 	void (*local_change)(void *instance, struct ctd_object *object, uint32_t event);
 	/* A message arrived; returns CTD_SYNC_MSG_*. */
 	int (*receive)(void *instance, const struct ctd_sync_message *message);

@@ -423,8 +423,9 @@ class SyncMode {
 public:
     virtual ~SyncMode() = default;
     // An internal-cache object was created, updated or destroyed
-    // (CTD_EVENT_NEW/UPDATE/DESTROY).  A destroyed object is freed after
-    // this returns unless the mode holds it.
+    // (CTD_EVENT_NEW/UPDATE/DESTROY), or loaded from the kernel table
+    // (CTD_EVENT_LOADED: nothing to send).  A destroyed object is freed
+    // after this returns unless the mode holds it.  Ignore other values.
     virtual void local_change(ctd_object *object, uint32_t event) = 0;
     // A message from the peer, header already checked by the core.
     virtual Verdict receive(const ctd_sync_message &message) = 0;

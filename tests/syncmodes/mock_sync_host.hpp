@@ -136,15 +136,17 @@ public:
 
     // -- the engine's side of the cache ---------------------------------
 
-    Object *add_flow() {
+    Object *add_flow(uint32_t event = CTD_EVENT_NEW) {
         auto object = std::make_unique<Object>();
         object->id = next_object_id_++;
         object->host = this;
         Object *o = object.get();
         objects.push_back(std::move(object));
-        ops->local_change(mode, as_c(o), CTD_EVENT_NEW);
+        ops->local_change(mode, as_c(o), event);
         return o;
     }
+    // A flow found in the kernel table when the daemon starts.
+    Object *load_flow() { return add_flow(CTD_EVENT_LOADED); }
     void update_flow(Object *o) {
         o->state = CTD_OBJECT_ALIVE;
         ops->local_change(mode, as_c(o), CTD_EVENT_UPDATE);

@@ -51,6 +51,7 @@ class FtfwTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(resync_request_and_answer);
     CPPUNIT_TEST(receive_classification);
     CPPUNIT_TEST(cache_flush_sends_nothing);
+    CPPUNIT_TEST(flows_loaded_at_startup_are_not_sent);
     CPPUNIT_TEST(queue_statistics);
     CPPUNIT_TEST(bulk_is_spread_over_rounds);
     CPPUNIT_TEST(backpressure_loses_nothing_under_loss);
@@ -415,7 +416,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint64_t(0), mode.queue(1).length);
         size_t before = a.sent.size();
         CPPUNIT_ASSERT_EQUAL(CTD_SYNC_MSG_CTL, a.receive(control(61, RESYNC)));
-        CPPUNIT_ASSERT(a.logged("resync requested by other node"));
+        // As 1.4.7 logs it [obs].
+        CPPUNIT_ASSERT_EQUAL(size_t(2), a.logs.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("resync requested by other node"), a.logs[0].second);
+        CPPUNIT_ASSERT_EQUAL(std::string("sending bulk update"), a.logs[1].second);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_LOG_NOTICE), a.logs[0].first);
         world.settle();
         // Every live object again (the destroyed one is gone).
         CPPUNIT_ASSERT_EQUAL(before + 3, a.sent.size());
@@ -481,6 +486,31 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint64_t(0), a.held_references());
         for (const auto &o : a.objects)
             CPPUNIT_ASSERT(o->freed);
+        assert_clean(a);
+    }
+
+    // The table the daemon starts with is not news: 1.4.7 sends nothing
+    // for it [obs] until it changes or is asked for.
+    void flows_loaded_at_startup_are_not_sent() {
+        ModePlugin plugin("ftfw");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a);
+        Object *o = a.load_flow();
+        a.load_flow();
+        world.run_for(second / 2);
+        CPPUNIT_ASSERT_EQUAL(size_t(0), a.sent.size());
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), a.held_references());
+        a.update_flow(o);
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(1), a.sent.size());
+        mode.send_bulk();
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(3), a.sent.size());
+        // An event this mode does not know is ignored.
+        mode.ops().local_change(mode.self(), mock::as_c(o), 0x80);
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(3), a.sent.size());
         assert_clean(a);
     }
 

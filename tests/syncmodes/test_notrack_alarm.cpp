@@ -48,9 +48,25 @@ class NotrackTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(receive_classification);
     CPPUNIT_TEST(destroyed_object_sent_then_released);
     CPPUNIT_TEST(cache_flush_sends_nothing);
+    CPPUNIT_TEST(flows_loaded_at_startup_are_not_sent);
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void flows_loaded_at_startup_are_not_sent() {
+        ModePlugin plugin("notrack");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a);
+        for (int i = 0; i < 3; ++i)
+            a.load_flow();
+        world.run_for(second / 2);
+        CPPUNIT_ASSERT_EQUAL(size_t(0), a.sent.size());
+        mode.send_bulk();
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(3), a.sent.size());
+        assert_clean(a);
+    }
+
     void sends_each_change_once() {
         ModePlugin plugin("notrack");
         World world;
@@ -147,6 +163,10 @@ public:
         mode_a.request_resync();
         world.settle();
         CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(b.sent), size_t(5), b.states().size());
+        // As 1.4.7 logs it [obs].
+        CPPUNIT_ASSERT_EQUAL(size_t(2), b.logs.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("resync requested by other node"), b.logs[0].second);
+        CPPUNIT_ASSERT_EQUAL(std::string("sending bulk update"), b.logs[1].second);
         CPPUNIT_ASSERT_EQUAL(size_t(5), a.external.size());
         CPPUNIT_ASSERT_EQUAL(0u, b.kernel_table_sends);
         // `conntrackd -B` does the same unasked.
@@ -223,6 +243,7 @@ public:
 class AlarmTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(AlarmTest);
     CPPUNIT_TEST(refresh_timing);
+    CPPUNIT_TEST(flows_loaded_at_startup_are_refreshed);
     CPPUNIT_TEST(update_rearms_the_refresh);
     CPPUNIT_TEST(destroyed_object_sent_once_then_released);
     CPPUNIT_TEST(flag_rule_and_no_control_messages);
@@ -258,6 +279,26 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t(0), a.controls().size());
         CPPUNIT_ASSERT(!mode.ops().request_resync);
         CPPUNIT_ASSERT(!mode.ops().dump_resend_queue);
+        assert_clean(a);
+    }
+
+    // 1.4.7 sends the flows it finds at startup when their first refresh
+    // is due, not at once [obs].
+    void flows_loaded_at_startup_are_refreshed() {
+        ModePlugin plugin("alarm");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a, {{"RefreshTime", "2", 2}});
+        uint64_t start = world.now_us;
+        Object *o = a.load_flow();
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(0), a.sent.size());
+        world.run_for(10 * second);
+        std::vector<Sent> sends = sent_for(a, o->id);
+        CPPUNIT_ASSERT(sends.size() >= 3);
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(sends[0].when_us - start),
+                               refresh_delay(sends[0].when_us - start, 2));
+        CPPUNIT_ASSERT_EQUAL(0, int(sends[0].type));
         assert_clean(a);
     }
 

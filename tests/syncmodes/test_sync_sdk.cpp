@@ -146,12 +146,14 @@ public:
         CPPUNIT_ASSERT_MESSAGE(mode.error(), mode.self());
         CPPUNIT_ASSERT_EQUAL(CTD_SYNC_MSG_DROP, host.receive(control(1, CTD_SYNC_F_RESYNC)));
         CPPUNIT_ASSERT_EQUAL(0u, host.kernel_table_sends);
-        CPPUNIT_ASSERT_EQUAL(size_t(1), host.logs.size());
-        CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_LOG_ERR), host.logs[0].first);
+        // The notices of the RESYNC, then the failure.
+        CPPUNIT_ASSERT_EQUAL(size_t(3), host.logs.size());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_LOG_ERR), host.logs[2].first);
         CPPUNIT_ASSERT_EQUAL(std::string("this conntrackd cannot send its kernel table"),
-                             host.logs[0].second);
+                             host.logs[2].second);
         mode.send_bulk(); // the same, through another trampoline
-        CPPUNIT_ASSERT_EQUAL(size_t(2), host.logs.size());
+        CPPUNIT_ASSERT_EQUAL(size_t(4), host.logs.size());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_LOG_ERR), host.logs[3].first);
     }
 
     // A mode destroyed with objects queued (the daemon stops) gives back

@@ -1,9 +1,10 @@
 // Sync mode "alarm": periodic refresh (reference-behaviour 4.8).
 //
-// Every change of the internal cache is sent once, and every object is sent
-// again when its refresh timer expires: after random() % RefreshTime + 1
-// seconds plus (random() % 5 + 1) * 200000 - 1 microseconds, a delay drawn
-// again at each update and each refresh.  The message type follows the
+// Every change of the internal cache is sent at once, and every object (the
+// ones found in the kernel table at startup too) is sent again when its
+// refresh timer expires: after random() % RefreshTime + 1 seconds plus
+// (random() % 5 + 1) * 200000 - 1 microseconds, a delay drawn again at each
+// update and each refresh.  The message type follows the
 // object's state, so a flow never updated keeps going out as NEW.  No
 // control message is ever sent; the peer's received flows expire after
 // CacheTimeout seconds without news.
@@ -141,13 +142,25 @@ public:
     void local_change(ctd_object *object, uint32_t event) override {
         AlarmArea *area = host_.area<AlarmArea>(object);
         area->tx.object = object;
-        if (event == CTD_EVENT_DESTROY) {
+        switch (event) {
+        case CTD_EVENT_NEW:
+        case CTD_EVENT_UPDATE:
+            schedule_refresh(area, host_.monotonic_us());
+            tx_.enqueue(&area->tx, object, false);
+            break;
+        case CTD_EVENT_LOADED:
+            // Found in the kernel table at startup: the reference sends it
+            // when its first refresh is due, not now.
+            schedule_refresh(area, host_.monotonic_us());
+            break;
+        case CTD_EVENT_DESTROY:
             if (heap_.cancel(area))
                 host_.release(object);
-        } else {
-            schedule_refresh(area, host_.monotonic_us());
+            tx_.enqueue(&area->tx, object, true);
+            break;
+        default:
+            return;
         }
-        tx_.enqueue(&area->tx, object, event == CTD_EVENT_DESTROY);
         arm_timer();
     }
 

@@ -97,6 +97,9 @@ public:
     }
 
     void local_change(ctd_object *object, uint32_t event) override {
+        // A flow loaded from the kernel table is not news for the peer.
+        if (event != CTD_EVENT_NEW && event != CTD_EVENT_UPDATE && event != CTD_EVENT_DESTROY)
+            return;
         ObjectNode *node = host_.area<ObjectNode>(object);
         node->destroyed = event == CTD_EVENT_DESTROY;
         enqueue(node, object);
@@ -213,7 +216,9 @@ private:
             return Verdict::control;
         }
         if (is_resync(m)) {
+            // The reference logs both: it answers as to `conntrackd -B`.
             host_.notice("resync requested by other node");
+            host_.notice("sending bulk update");
             enqueue_everything();
             return Verdict::control;
         }

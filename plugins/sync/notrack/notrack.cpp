@@ -38,6 +38,9 @@ public:
     }
 
     void local_change(ctd_object *object, uint32_t event) override {
+        // A flow loaded from the kernel table is not news for the peer.
+        if (event != CTD_EVENT_NEW && event != CTD_EVENT_UPDATE && event != CTD_EVENT_DESTROY)
+            return;
         tx_.enqueue(host_.area<TxNode>(object), object, event == CTD_EVENT_DESTROY);
     }
 
@@ -67,6 +70,9 @@ private:
         if (is_data(m))
             return Verdict::data;
         if (is_resync(m)) {
+            // The reference logs both: it answers as to `conntrackd -B`.
+            host_.notice("resync requested by other node");
+            host_.notice("sending bulk update");
             send_everything();
             return Verdict::control;
         }
