@@ -39,7 +39,8 @@ class FtfwTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(FtfwTest);
     CPPUNIT_TEST(handshake_as_observed);
     CPPUNIT_TEST(acks_every_window);
-    CPPUNIT_TEST(zero_window_acks_every_message);
+    CPPUNIT_TEST(window_of_one_acks_every_message);
+    CPPUNIT_TEST(zero_means_the_default);
     CPPUNIT_TEST(gap_gets_ack_then_nack);
     CPPUNIT_TEST(nack_retransmits_with_new_sequence_numbers);
     CPPUNIT_TEST(nack_retransmits_control_messages);
@@ -128,11 +129,11 @@ public:
         assert_clean(b);
     }
 
-    void zero_window_acks_every_message() {
+    void window_of_one_acks_every_message() {
         ModePlugin plugin("ftfw");
         World world;
         Host b(world);
-        ModeInstance mode(plugin, b, {{"ACKWindowSize", "0", 2}});
+        ModeInstance mode(plugin, b, {{"ACKWindowSize", "1", 2}});
         CPPUNIT_ASSERT_MESSAGE(mode.error(), mode.self());
         for (uint32_t seq = 7; seq < 10; ++seq) {
             b.receive(data(seq));
@@ -143,6 +144,25 @@ public:
             CPPUNIT_ASSERT_EQUAL(7 + i, b.sent[i].from);
             CPPUNIT_ASSERT_EQUAL(7 + i, b.sent[i].to);
         }
+    }
+
+    // As in 1.4.7 [obs], 0 stands for the default of both sizes.
+    void zero_means_the_default() {
+        ModePlugin plugin("ftfw");
+        World world;
+        Host b(world);
+        ModeInstance mode(plugin, b, {{"ACKWindowSize", "0", 2}, {"ResendQueueSize", "0", 3}});
+        CPPUNIT_ASSERT_MESSAGE(mode.error(), mode.self());
+        CPPUNIT_ASSERT_EQUAL(uint64_t(131072), mode.queue(1).capacity);
+        for (uint32_t seq = 1; seq < 300; ++seq)
+            b.receive(data(seq));
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(0), b.sent.size());
+        b.receive(data(300));
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(size_t(1), b.sent.size());
+        CPPUNIT_ASSERT_EQUAL(1u, b.sent[0].from);
+        CPPUNIT_ASSERT_EQUAL(300u, b.sent[0].to);
     }
 
     void gap_gets_ack_then_nack() {

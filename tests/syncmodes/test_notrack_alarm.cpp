@@ -248,6 +248,7 @@ class AlarmTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(destroyed_object_sent_once_then_released);
     CPPUNIT_TEST(flag_rule_and_no_control_messages);
     CPPUNIT_TEST(cache_timeout_reaches_the_core);
+    CPPUNIT_TEST(refresh_time_zero_is_the_default);
     CPPUNIT_TEST(bulk_send_refreshes_everything);
     CPPUNIT_TEST(cache_flush_stops_refreshes);
     CPPUNIT_TEST(scales_to_200000_objects);
@@ -374,10 +375,37 @@ public:
             ModeInstance mode(plugin, a);
             CPPUNIT_ASSERT_EQUAL(180u, a.external_timeout);
         }
+        {
+            World world;
+            Host a(world);
+            ModeInstance mode(plugin, a, {{"CacheTimeout", "77", 3}});
+            CPPUNIT_ASSERT_EQUAL(77u, a.external_timeout);
+        }
+        // 0 is the default, as in 1.4.7 [obs].
         World world;
         Host a(world);
-        ModeInstance mode(plugin, a, {{"CacheTimeout", "77", 3}});
-        CPPUNIT_ASSERT_EQUAL(77u, a.external_timeout);
+        ModeInstance mode(plugin, a, {{"CacheTimeout", "0", 3}});
+        CPPUNIT_ASSERT_EQUAL(180u, a.external_timeout);
+    }
+
+    // RefreshTime 0 is the default of 60 s, as in 1.4.7 [obs].
+    void refresh_time_zero_is_the_default() {
+        ModePlugin plugin("alarm");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a, {{"RefreshTime", "0", 2}});
+        CPPUNIT_ASSERT_MESSAGE(mode.error(), mode.self());
+        Object *o = a.add_flow();
+        world.run_for(600 * second);
+        std::vector<Sent> sends = sent_for(a, o->id);
+        CPPUNIT_ASSERT(sends.size() >= 11);
+        uint64_t longest = 0;
+        for (size_t i = 1; i < sends.size(); ++i) {
+            uint64_t gap = sends[i].when_us - sends[i - 1].when_us;
+            CPPUNIT_ASSERT_MESSAGE(std::to_string(gap), refresh_delay(gap, 60));
+            longest = std::max(longest, gap);
+        }
+        CPPUNIT_ASSERT(longest > 3 * second);
     }
 
     void bulk_send_refreshes_everything() {

@@ -89,16 +89,20 @@ public:
             CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_CONFIG_UINT), find_key(*p, "CommitTimeout")->type);
         }
         CPPUNIT_ASSERT_EQUAL(uint32_t(CTD_CONFIG_BOOL), find_key(notrack, "DisableInternalCache")->type);
-        // A resend queue of 0 could never send, a RefreshTime of 0 divides by 0.
-        std::string e = config_error(ftfw, {{"ResendQueueSize", "0", 4}}, "Sync/Mode FTFW");
+        // Values the reference's grammar takes are taken (0 is the default
+        // there, and here); the others are refused with file and line.
+        CPPUNIT_ASSERT_EQUAL(std::string(""),
+                             config_error(ftfw, {{"ResendQueueSize", "0", 2}, {"ACKWindowSize", "0", 3}},
+                                          "Sync/Mode FTFW"));
+        CPPUNIT_ASSERT_EQUAL(std::string(""),
+                             config_error(alarm, {{"CacheTimeout", "0", 2}, {"RefreshTime", "0", 3}},
+                                          "Sync/Mode ALARM"));
+        std::string e = config_error(ftfw, {{"ResendQueueSize", "-1", 4}}, "Sync/Mode FTFW");
         CPPUNIT_ASSERT_MESSAGE(e, e.find("test.conf:4:") == 0);
-        e = config_error(alarm, {{"RefreshTime", "0", 5}}, "Sync/Mode ALARM");
+        e = config_error(alarm, {{"RefreshTime", "4294967296", 5}}, "Sync/Mode ALARM");
         CPPUNIT_ASSERT_MESSAGE(e, e.find("test.conf:5:") == 0);
         e = config_error(notrack, {{"StartupResync", "maybe", 6}}, "Sync/Mode NOTRACK");
         CPPUNIT_ASSERT_MESSAGE(e, e.find("test.conf:6:") == 0);
-        CPPUNIT_ASSERT_EQUAL(std::string(""),
-                             config_error(alarm, {{"CacheTimeout", "0", 2}, {"RefreshTime", "1", 3}},
-                                          "Sync/Mode ALARM"));
     }
 
     void keys_of_another_mode_are_refused() {

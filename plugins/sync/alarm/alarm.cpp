@@ -113,10 +113,12 @@ private:
 class Alarm : public ctd::sdk::SyncMode {
 public:
     static constexpr ctd_config_key config_keys[] = {
+        // 0 means the default, as in the reference.
         {"RefreshTime", CTD_CONFIG_UINT, 0, "60",
-         "each flow is sent again within this many seconds (plus up to one)", 1, UINT32_MAX},
+         "each flow is sent again within this many seconds, plus up to one (0: the default)", 0,
+         UINT32_MAX},
         {"CacheTimeout", CTD_CONFIG_UINT, 0, "180",
-         "seconds a received flow stays without news (0: forever)", 0, UINT32_MAX},
+         "seconds a received flow stays without news (0: the default)", 0, UINT32_MAX},
         // Read by the core from the same block.
         {"CommitTimeout", CTD_CONFIG_UINT, 0, nullptr,
          "seconds committed flows live in the kernel (default: the received timeout)", 0, 0},
@@ -125,9 +127,10 @@ public:
     };
 
     Alarm(ctd::sdk::SyncHost host, const ctd::sdk::Config &config)
-        : host_(host), refresh_s_(static_cast<uint32_t>(config.number("RefreshTime", 60))),
-          tx_(host), refresh_timer_(host, [this] { refresh_due(); }) {
-        host_.set_external_timeout(static_cast<uint32_t>(config.number("CacheTimeout", 180)));
+        : host_(host),
+          refresh_s_(static_cast<uint32_t>(or_default(config.number("RefreshTime"), 60))), tx_(host), refresh_timer_(host, [this] { refresh_due(); }) {
+        host_.set_external_timeout(
+            static_cast<uint32_t>(or_default(config.number("CacheTimeout"), 180)));
     }
 
     ~Alarm() override {

@@ -118,6 +118,9 @@ constexpr size_t objects_per_round = 1024;
 
 constexpr uint64_t one_second_us = 1000000;
 
+// The reference replaces a size or time of 0 (or left out) by its default.
+inline int64_t or_default(int64_t value, int64_t fallback) { return value > 0 ? value : fallback; }
+
 // Writes all of `text` to a client's socket (or any fd).
 inline void write_all(int fd, const std::string &text) {
     size_t done = 0;

@@ -20,7 +20,6 @@
 // bulk-sending to each other keep acknowledging each other.
 #include "sync_mode.hpp"
 
-#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
@@ -60,10 +59,11 @@ enum class Hello : uint8_t { saying_hello, done };
 class Ftfw : public ctd::sdk::SyncMode {
 public:
     static constexpr ctd_config_key config_keys[] = {
+        // 0 means the default, as in the reference.
         {"ResendQueueSize", CTD_CONFIG_UINT, 0, "131072",
-         "messages kept for retransmission until acknowledged", 1, UINT32_MAX},
+         "messages kept for retransmission until acknowledged (0: the default)", 0, UINT32_MAX},
         {"ACKWindowSize", CTD_CONFIG_UINT, 0, "300",
-         "messages received between two acknowledgements", 0, UINT32_MAX},
+         "messages received between two acknowledgements (0: the default)", 0, UINT32_MAX},
         // Read by the core from the same block.
         {"CommitTimeout", CTD_CONFIG_UINT, 0, nullptr,
          "seconds committed flows live in the kernel (default: the received timeout)", 0, 0},
@@ -77,9 +77,9 @@ public:
 
     Ftfw(ctd::sdk::SyncHost host, const ctd::sdk::Config &config)
         : host_(host),
-          resend_capacity_(static_cast<uint64_t>(config.number("ResendQueueSize", 131072))),
-          // A window of 0 would never be acknowledged; it acts as 1.
-          window_size_(std::max<int64_t>(config.number("ACKWindowSize", 300), 1)),
+          resend_capacity_(
+              static_cast<uint64_t>(or_default(config.number("ResendQueueSize"), 131072))),
+          window_size_(or_default(config.number("ACKWindowSize"), 300)),
           window_(window_size_), task_(host, [this] { transmit(); }),
           alive_timer_(host, [this] { alive(); }),
           stalls_(host, "resend_queue_full",
