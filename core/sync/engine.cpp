@@ -403,12 +403,15 @@ void Engine::start() {
                       [this](const ct::Expect &exp) { on_kernel_expect(exp); },
                       [this] { schedule_overrun_resync(); });
     }
-    // The internal cache starts as the kernel table is now; nothing is sent
-    // for it until it changes or a peer asks.
+    // The internal cache starts as the kernel table is now; the mode hears
+    // of each flow (FTFW and NOTRACK send nothing for them until they
+    // change or a peer asks; ALARM schedules their refresh).
     if (internal_) {
         table_.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
-            if (filter_accepts(settings_.filter, flow))
-                internal_->update_or_add(flow, now());
+            if (!filter_accepts(settings_.filter, flow))
+                return;
+            if (FlowCache::Entry *e = internal_->update_or_add(flow, now()))
+                mode_ops_->local_change(mode_, object_of(e), CTD_EVENT_LOADED);
         }, &netlink_);
     }
     if (internal_expect_) {
@@ -648,6 +651,15 @@ void Engine::set_external_timeout(uint32_t seconds) {
         expire_timer_.arm(1000000, 1000000);
     else
         expire_timer_.disarm();
+}
+
+void Engine::send_kernel_table() {
+    // No internal cache to go through: what the kernel has now is sent.
+    table_.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
+        if (filter_accepts(settings_.filter, flow))
+            send_bypass(flow, msg_ct_new);
+    }, &netlink_);
+    flush_links();
 }
 
 void Engine::expire_external() {
@@ -1354,7 +1366,7 @@ bool Engine::handle_request(ControlSession &session) {
         return true;
     case req_request_dump:
         if (mode_ops_->request_resync) {
-            logger().log(log_notice, "request resync");
+            logger().log(log_notice, "resync requested");
             mode_ops_->request_resync(mode_);
         }
         return true;
