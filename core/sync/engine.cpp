@@ -7,6 +7,7 @@
 #include <cstring>
 #include <strings.h>
 #include <ctime>
+#include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdexcept>
@@ -126,8 +127,9 @@ private:
             if (n <= 0)
                 return;
             int left = static_cast<int>(n);
-            for (auto *nlh = reinterpret_cast<nlmsghdr *>(buffer); NLMSG_OK(nlh, left);
-                 nlh = NLMSG_NEXT(nlh, left)) {
+            // libmnl's walkers: the NLMSG_OK macro mixes signedness (clang warns).
+            for (auto *nlh = reinterpret_cast<nlmsghdr *>(buffer); mnl_nlmsg_ok(nlh, left);
+                 nlh = mnl_nlmsg_next(nlh, &left)) {
                 if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
                     continue;
                 if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
