@@ -59,6 +59,12 @@ EventSettings event_settings(const config::General &general) {
     settings.buffer_max_growth = general.netlink_buffer_size_max_growth.value_or(0);
     settings.reliable = general.netlink_events_reliable;
     settings.iteration_limit = general.event_iteration_limit ? general.event_iteration_limit : 100;
+    if (general.filter.configured) {
+        settings.filter_place = general.filter.kernelspace ? EventSettings::FilterPlace::kernel
+                                                            : EventSettings::FilterPlace::user;
+        if (general.filter.kernelspace)
+            settings.kernel_filter = filter_rules(general.filter);
+    }
     return settings;
 }
 

@@ -53,4 +53,11 @@ struct FilterRules {
 // Whether the daemon keeps (tracks, syncs, logs) this flow.
 bool filter_accepts(const FilterRules &rules, const ct::Flow &flow);
 
+// Filter From Kernelspace: attaches the rules to a ctnetlink event socket as
+// a BPF program, built by libnetfilter_conntrack exactly as the reference
+// builds it (an Ignore set is negative logic; addresses match the original
+// source or destination), so that the kernel drops unwanted events before
+// they are copied to the daemon.  Returns 0 or -errno.
+int attach_kernel_filter(int fd, const FilterRules &rules);
+
 } // namespace ctd

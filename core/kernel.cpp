@@ -30,6 +30,13 @@ void KernelEvents::start(FlowHandler on_flow, ExpectHandler on_expect, OverrunHa
     on_overrun_ = std::move(on_overrun);
     if (int err = socket_.open(settings_.groups); err < 0)
         throw std::runtime_error(std::string("can't open netlink event socket: ") + std::strerror(-err));
+    if (settings_.filter_place == EventSettings::FilterPlace::kernel) {
+        if (int err = attach_kernel_filter(socket_.fd(), settings_.kernel_filter); err < 0)
+            throw std::runtime_error(std::string("cannot set event filtering: ") + std::strerror(-err));
+        logger().log(log_notice, "using kernel-space event filtering");
+    } else if (settings_.filter_place == EventSettings::FilterPlace::user) {
+        logger().log(log_notice, "using user-space event filtering");
+    }
     if (settings_.buffer_size && settings_.buffer_size <= settings_.buffer_max_growth) {
         // The kernel doubles what it is given; the reference halves the
         // configured size first so that the result is what was asked for.

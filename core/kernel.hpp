@@ -19,6 +19,7 @@
 #include "ct/flow.hpp"
 #include "ct/netlink.hpp"
 #include "event_loop.hpp"
+#include "filter.hpp"
 #include "runtime_stats.hpp"
 
 namespace ctd {
@@ -30,6 +31,10 @@ struct EventSettings {
     std::size_t buffer_max_growth = 0;  // NetlinkBufferSizeMaxGrowth
     bool reliable = false;              // NetlinkEventsReliable
     unsigned iteration_limit = 100;     // EventIterationLimit
+    // General/Filter: where events are filtered.  With `kernel`, the rules
+    // are attached to the event socket as a BPF program.
+    enum class FilterPlace { none, user, kernel } filter_place = FilterPlace::none;
+    FilterRules kernel_filter;
 };
 
 class KernelEvents {
