@@ -116,7 +116,8 @@ ct::FormatOptions format_options(const CommandLine &cmd) {
     o.extended = f & output::Extended;
     o.show_id = f & output::Id;
     o.ktimestamp = f & output::Ktimestamp;
-    o.xml_time = (f & output::Timestamp) && (f & output::Xml);
+    // The <when> element of -o xml,timestamp is for events only.
+    o.xml_time = (f & output::Timestamp) && (f & output::Xml) && cmd.action == Action::Event;
     o.labels = cmd.labelmap.get();
     return o;
 }
@@ -261,6 +262,19 @@ void set_protoinfo(const CommandLine &cmd, ct::Flow &f, bool create) {
     }
 }
 
+// Requests carry all three ICMP fields, the id 0 when none was given (the
+// kernel refuses an ICMP tuple without one).
+void complete_icmp(ct::Tuple &t) {
+    using ct::TupleField;
+    if (t.l4proto != IPPROTO_ICMP && t.l4proto != IPPROTO_ICMPV6)
+        return;
+    if (!t.has(TupleField::IcmpType) && !t.has(TupleField::IcmpCode))
+        return;
+    t.set(TupleField::IcmpType);
+    t.set(TupleField::IcmpCode);
+    t.set(TupleField::IcmpId);
+}
+
 // The entry -I and -A ask for.
 ct::Flow creation_flow(const CommandLine &cmd) {
     using ct::FlowAttr;
@@ -268,6 +282,8 @@ ct::Flow creation_flow(const CommandLine &cmd) {
     f.family = cmd.family;
     build_tuples(cmd, f.orig, f.reply);
     f.orig.l3proto = f.reply.l3proto = cmd.family;
+    complete_icmp(f.orig);
+    complete_icmp(f.reply);
     const bool has_orig = cmd.has(OptSrc) || cmd.has(OptDst);
     const bool has_reply = cmd.has(OptReplySrc) || cmd.has(OptReplyDst);
     const ct::Tuple orig_zone_kept = f.orig, reply_zone_kept = f.reply;
@@ -287,8 +303,11 @@ ct::Flow creation_flow(const CommandLine &cmd) {
     f.set(FlowAttr::OrigTuple);
     f.set(FlowAttr::ReplyTuple);
     f.set_timeout(cmd.timeout);
+    // The kernel marks a new entry confirmed before it applies the status,
+    // and refuses a status that would clear that bit (libnetfilter_conntrack
+    // always adds it).
     if (cmd.has(OptStatus))
-        f.set_status(cmd.status_value);
+        f.set_status(cmd.status_value | ct::status::Confirmed);
     if (cmd.has(OptMark))
         f.set_mark(cmd.mark_value);
     if (cmd.has(OptZone))
@@ -481,6 +500,8 @@ int Runner::get() {
     ct::Flow query;
     query.family = cmd_.family;
     build_tuples(cmd_, query.orig, query.reply);
+    complete_icmp(query.orig);
+    complete_icmp(query.reply);
     if (!query.orig.empty())
         query.set(ct::FlowAttr::OrigTuple);
     if (!query.reply.empty())
@@ -507,8 +528,7 @@ int Runner::get() {
     });
     if (r < 0)
         operation_failed(-r, cmd_);
-    if (xml && counter > 0)
-        ct::xml_footer(out_.buffer(), false);
+    // The reference opens the XML document for -G but never closes it.
     return summary(cmd_, out_, "flow entries have been shown.", counter);
 }
 
@@ -545,7 +565,6 @@ int Runner::remove() {
         fmt.override_type = true;
         fmt.type = ct::MessageType::Destroy;
     }
-    const bool xml = fmt.format == ct::OutputFormat::Xml;
     // The lines of the entries in flight, printed when their answer comes.
     ct::TextBuffer pending(64 * 1024);
     std::vector<std::pair<std::size_t, std::size_t>> spans;
@@ -555,8 +574,6 @@ int Runner::remove() {
     auto on_ack = [&](std::uintptr_t index, int error) {
         if (error == 0) {
             const auto [from, len] = spans[index];
-            if (xml && counter == 0)
-                ct::xml_header(out_.buffer(), false);
             out_.buffer().append(pending.view().substr(from, len));
             ++counter;
         } else if (error != -ENOENT && failure == 0) {
@@ -608,8 +625,7 @@ int Runner::remove() {
         operation_failed(-failure, cmd_);
     if (r < 0)
         operation_failed(-r, cmd_);
-    if (xml && counter > 0)
-        ct::xml_footer(out_.buffer(), false);
+    // The reference prints -D's XML flows without the document around them.
     return summary(cmd_, out_, "flow entries have been deleted.", counter,
                    cmd_.from_load_file);
 }
@@ -629,7 +645,6 @@ int Runner::update() {
     ct::NetlinkSocket update_sock = open_socket();
 
     int counter = 0;
-    const bool xml = fmt_.format == ct::OutputFormat::Xml;
     unsigned char request[ct::MaxRequestSize];
     unsigned char change_buf[ct::MaxRequestSize];
     nlmsghdr *nlh = ct::build_dump(request, sizeof(request), 0, k);
@@ -643,6 +658,10 @@ int Runner::update() {
         change.family = flow.family;
         change.orig = flow.orig;
         change.set(FlowAttr::OrigTuple);
+        // The zone names the entry too (1.4.7 left it out and could not
+        // update entries outside zone 0).
+        if (flow.has(FlowAttr::Zone))
+            change.set_zone(flow.zone);
         bool differs = false;
         if (cmd_.has(OptMark)) {
             change.set_mark((flow.mark & ~cmd_.mark_mask) ^ cmd_.mark_value);
@@ -715,12 +734,12 @@ int Runner::update() {
         query.family = flow.family;
         query.orig = flow.orig;
         query.set(FlowAttr::OrigTuple);
+        if (flow.has(FlowAttr::Zone))
+            query.set_zone(flow.zone);
         nlmsghdr *get = ct::build_flow(change_buf, sizeof(change_buf), ct::msg::CtGet, 0, 0, query);
         e = update_sock.request(get, [&](const nlmsghdr *answer) {
             if (ct::parse_flow(answer, updated) != ct::ParseResult::Ok)
                 return ct::CallbackContinue;
-            if (xml && counter == 0)
-                ct::xml_header(out_.buffer(), false);
             updated.type = ct::MessageType::Unknown;
             append_flow(out_, updated, fmt_);
             return ct::CallbackContinue;
@@ -739,8 +758,7 @@ int Runner::update() {
         operation_failed(-failure, cmd_);
     if (r < 0)
         operation_failed(-r, cmd_);
-    if (xml && counter > 0)
-        ct::xml_footer(out_.buffer(), false);
+    // Like -D, -U prints XML flows without the document around them.
     return summary(cmd_, out_, "flow entries have been updated.", counter);
 }
 
@@ -756,9 +774,9 @@ int Runner::flush() {
     if (r < 0)
         operation_failed(-r, cmd_);
     out_.flush();
-    if (!cmd_.from_load_file)
-        print_message(expect ? "expectation table has been emptied."
-                             : "connection tracking table has been emptied.");
+    // Printed in --load-file mode too, unlike the counted summaries.
+    print_message(expect ? "expectation table has been emptied."
+                         : "connection tracking table has been emptied.");
     return 0;
 }
 
