@@ -956,6 +956,16 @@ constexpr std::uint32_t FilterIcmpv6Type = 1u << 9;
 constexpr std::uint32_t FilterIcmpv6Code = 1u << 10;
 constexpr std::uint32_t FilterIcmpv6Id = 1u << 11;
 
+// The tuple the kernel can be trusted with: IPv6 addresses left out (see
+// DumpFilter: the kernel's IPv6 address match is inverted).
+Tuple kernel_filter_tuple(const Tuple &t, std::uint8_t family) {
+    Tuple k = t;
+    if (family == AF_INET6)
+        k.fields &= static_cast<std::uint16_t>(
+            ~(static_cast<std::uint16_t>(TupleField::Src) | static_cast<std::uint16_t>(TupleField::Dst)));
+    return k;
+}
+
 std::uint32_t filter_flags(const Tuple &t, std::uint8_t family) {
     bool v6 = family == AF_INET6;
     std::uint32_t flags = 0;
@@ -1014,18 +1024,20 @@ nlmsghdr *build_dump(void *buf, std::size_t size, std::uint32_t seq, const DumpF
     }
     if (filter.has_zone)
         w.be16(CTA_ZONE, filter.zone);
-    if ((!filter.orig.empty() || !filter.reply.empty()) && tuple_filter_usable(filter)) {
-        std::uint32_t orig_flags = filter_flags(filter.orig, filter.family);
-        std::uint32_t reply_flags = filter_flags(filter.reply, filter.family);
+    Tuple orig = kernel_filter_tuple(filter.orig, filter.family);
+    Tuple reply = kernel_filter_tuple(filter.reply, filter.family);
+    if ((!orig.empty() || !reply.empty()) && tuple_filter_usable(filter)) {
+        std::uint32_t orig_flags = filter_flags(orig, filter.family);
+        std::uint32_t reply_flags = filter_flags(reply, filter.family);
         nlattr *n = w.nest_begin(CTA_FILTER);
         // Host byte order: the kernel reads these two with nla_get_u32.
         w.u32(CTA_FILTER_ORIG_FLAGS, orig_flags);
         w.u32(CTA_FILTER_REPLY_FLAGS, reply_flags);
         w.nest_end(n);
         if (orig_flags)
-            put_tuple(w, CTA_TUPLE_ORIG, filter.orig, filter.family);
+            put_tuple(w, CTA_TUPLE_ORIG, orig, filter.family);
         if (reply_flags)
-            put_tuple(w, CTA_TUPLE_REPLY, filter.reply, filter.family);
+            put_tuple(w, CTA_TUPLE_REPLY, reply, filter.family);
     }
     return w.finish();
 }

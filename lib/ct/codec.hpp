@@ -123,6 +123,12 @@ struct DumpFilter {
     // kernel needs a family (not AF_UNSPEC) and the L4 protocol whenever a
     // port or ICMP field is given; build_dump leaves the tuple filter out
     // when these conditions are not met (tuple_filter_usable says so).
+    //
+    // The kernel may return MORE than asked, never less: IPv6 addresses are
+    // not sent to it, because its IPv6 address match is inverted (Linux
+    // 5.8 to at least 6.18: an IPv6 source/destination filter returns the
+    // entries that do NOT have the address).  Callers filter in user space
+    // as well; the kernel filter only saves work.
     Tuple orig, reply;
 };
 

@@ -45,9 +45,9 @@ void LabelMap::parse(std::string_view text) {
         std::string number(line.substr(0, 24));
         char *end = nullptr;
         errno = 0;
-        unsigned long bit = std::strtoul(number.c_str(), &end, 0);
+        unsigned long number_value = std::strtoul(number.c_str(), &end, 0);
         std::size_t used = static_cast<std::size_t>(end - number.c_str());
-        if (used == 0 || errno || bit > MaxMappedBit)
+        if (used == 0 || errno || number_value > MaxMappedBit)
             continue;
         std::string_view name = line.substr(used);
         while (!name.empty() && is_space(name.front()))
@@ -56,10 +56,14 @@ void LabelMap::parse(std::string_view text) {
             name.remove_suffix(1);
         if (name.empty())
             continue;
-        if (names_.size() <= bit)
-            names_.resize(bit + 1);
-        if (names_[bit].empty())  // the first name given to a bit stays
-            names_[bit] = std::string(name);
+        // As libnetfilter_conntrack: the first name given to a bit stays,
+        // and a name already given to another bit is ignored.
+        if (bit(name) >= 0)
+            continue;
+        if (names_.size() <= number_value)
+            names_.resize(number_value + 1);
+        if (names_[number_value].empty())
+            names_[number_value] = std::string(name);
     }
     while (!names_.empty() && names_.back().empty())
         names_.pop_back();

@@ -46,9 +46,6 @@ private:
     R (*call_)(void *, Args...) = nullptr;
 };
 
-// What a message callback returns.
-enum class Next { Stop = 0, Continue = 1 };
-
 // Called with each data message of a reply, a dump or an event batch.  A
 // negative return value (a -errno) stops the operation with that error.
 using MessageCallback = FunctionRef<int(const nlmsghdr *)>;
@@ -107,8 +104,8 @@ public:
     // Non-blocking mode for event loops.  0 or -errno.
     int set_nonblocking(bool on);
 
-    // Lets the kernel report event overruns and keep going (NETLINK_NO_ENOBUFS
-    // off is the default; `broadcast_error` sets NETLINK_BROADCAST_ERROR).
+    // setsockopt(SOL_NETLINK, option, value), e.g. NETLINK_NO_ENOBUFS or
+    // NETLINK_BROADCAST_ERROR.  0 or -errno.
     int set_option(int option, int value);
 
     // The receive buffer used for every read (large, so dumps need few reads).

@@ -149,9 +149,33 @@ void from_plugin_flow(const ctd_flow &given, Flow &f) {
     std::memset(&in, 0, sizeof(in));
     std::memcpy(&in, &given, std::min<std::size_t>(given.size, sizeof(in)));
     std::uint64_t p = in.present;
-    if (given.size < sizeof(in))
-        p &= (given.size >= offsetof(ctd_flow, secctx) + sizeof(in.secctx)) ? ~0ull
-                                                                            : ~CTD_FLOW_SECCTX;
+    // A member the producer's struct did not reach is absent, whatever
+    // its presence bit says.
+    static const struct {
+        std::uint64_t flag;
+        std::size_t end;
+    } kEnds[] = {
+        {CTD_FLOW_ORIG, offsetof(ctd_flow, orig) + sizeof(ctd_tuple)},
+        {CTD_FLOW_REPLY, offsetof(ctd_flow, reply) + sizeof(ctd_tuple)},
+        {CTD_FLOW_STATUS, offsetof(ctd_flow, status) + 4},
+        {CTD_FLOW_TIMEOUT, offsetof(ctd_flow, timeout) + 4},
+        {CTD_FLOW_MARK, offsetof(ctd_flow, mark) + 4},
+        {CTD_FLOW_SECMARK, offsetof(ctd_flow, secmark) + 4},
+        {CTD_FLOW_ID, offsetof(ctd_flow, id) + 4},
+        {CTD_FLOW_USE, offsetof(ctd_flow, use) + 4},
+        {CTD_FLOW_ZONE, offsetof(ctd_flow, zone) + 2},
+        {CTD_FLOW_ORIG_ZONE, offsetof(ctd_flow, orig_zone) + 2},
+        {CTD_FLOW_REPLY_ZONE, offsetof(ctd_flow, reply_zone) + 2},
+        {CTD_FLOW_STATE, offsetof(ctd_flow, state) + 1},
+        {CTD_FLOW_COUNTERS, offsetof(ctd_flow, reply_bytes) + 8},
+        {CTD_FLOW_TIMESTAMP, offsetof(ctd_flow, stop_ns) + 8},
+        {CTD_FLOW_HELPER, offsetof(ctd_flow, helper) + sizeof(in.helper)},
+        {CTD_FLOW_LABELS, offsetof(ctd_flow, labels) + sizeof(in.labels)},
+        {CTD_FLOW_SECCTX, offsetof(ctd_flow, secctx) + sizeof(in.secctx)},
+    };
+    for (const auto &e : kEnds)
+        if (given.size < e.end)
+            p &= ~e.flag;
 
     f.clear();
     if (p & CTD_FLOW_ORIG) {
