@@ -670,7 +670,13 @@ void Parser::check_legality() {
     for (unsigned i = 0; i < OptionCount; ++i)
         names.push_back(option_name(static_cast<Option>(i)));
     const MatrixLine line = GenericMatrix[static_cast<unsigned>(matrix_row(cmd_.action, cmd_.table))];
-    check_matrix(cmd_.options, line, OptionCount, names, "you have to specify `--src' and `--dst'",
+    // -o json is this implementation's, and also applies to -C and -S; any
+    // other output type stays illegal there, as in the reference.
+    std::uint32_t given = cmd_.options;
+    if ((cmd_.action == Action::Count || cmd_.action == Action::Stats) &&
+        cmd_.output_flags == output::Json)
+        given &= ~(1u << OptOutput);
+    check_matrix(given, line, OptionCount, names, "you have to specify `--src' and `--dst'",
                  "you have to specify `--reply-src' and `--reply-dst'",
                  (1u << OptSrc) | (1u << OptDst), (1u << OptReplySrc) | (1u << OptReplyDst));
 }

@@ -429,6 +429,7 @@ int Runner::list() {
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), false);
         flow.type = ct::MessageType::Unknown;
+        flow.portid = 0;  // a dump answer carries our own port id
         if (append_flow(out_, flow, fmt_))
             ++counter;
         out_.flush_if_full();
@@ -457,6 +458,7 @@ int Runner::list_special(std::uint8_t msg_type) {
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), false);
         flow.type = ct::MessageType::Unknown;
+        flow.portid = 0;  // a dump answer carries our own port id
         if (append_flow(out_, flow, fmt_))
             ++counter;
         out_.flush_if_full();
@@ -483,6 +485,7 @@ int Runner::list_expect() {
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), true);
         exp.type = ct::MessageType::Unknown;
+        exp.portid = 0;
         ct::format_expect(out_.buffer(), exp, fmt_);
         out_.buffer().push_back('\n');
         ++counter;
@@ -522,6 +525,7 @@ int Runner::get() {
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), false);
         flow.type = ct::MessageType::Unknown;
+        flow.portid = 0;  // a dump answer carries our own port id
         if (append_flow(out_, flow, fmt_))
             ++counter;
         return ct::CallbackContinue;
@@ -614,6 +618,7 @@ int Runner::remove() {
             return -ENOBUFS;
         const std::size_t from = pending.size();
         flow.type = ct::MessageType::Unknown;
+        flow.portid = 0;  // a dump answer carries our own port id
         if (ct::format_flow(pending, flow, fmt))
             pending.push_back('\n');
         spans.emplace_back(from, pending.size() - from);
@@ -741,6 +746,7 @@ int Runner::update() {
             if (ct::parse_flow(answer, updated) != ct::ParseResult::Ok)
                 return ct::CallbackContinue;
             updated.type = ct::MessageType::Unknown;
+            updated.portid = 0;
             append_flow(out_, updated, fmt_);
             return ct::CallbackContinue;
         });
@@ -987,6 +993,7 @@ int Runner::get_expect() {
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), true);
         found.type = ct::MessageType::Unknown;
+        found.portid = 0;
         ct::format_expect(out_.buffer(), found, fmt_);
         out_.buffer().push_back('\n');
         ++counter;
