@@ -181,7 +181,9 @@ const GenericOption *generic_by_key(const std::string &key) {
     return nullptr;
 }
 
-bool is_command_id(int id) { return std::strchr("LIUDGEFACSVh", id) != nullptr && id != 0; }
+bool is_command_id(int id) {
+    return id > 0 && id < 256 && std::strchr("LIUDGEFACSVh", id) != nullptr;
+}
 
 // The Boost.Program_options registry of every key the getopt stage can
 // produce, with the number of values each may carry.  Boost checks each
