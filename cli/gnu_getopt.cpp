@@ -131,7 +131,8 @@ int GnuGetopt::short_option() {
 int GnuGetopt::long_option() {
     const std::string &word = argv_[optind_];
     const std::size_t eq = word.find('=', 2);
-    const std::string name = word.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const std::string_view name =
+        std::string_view(word).substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
 
     // An exact name wins; otherwise a prefix must designate one option
     // (several names of the same option, e.g. --src and --orig-src, are not
@@ -146,7 +147,7 @@ int GnuGetopt::long_option() {
     if (!found) {
         bool ambiguous = false;
         for (const LongOption &o : long_options_) {
-            if (o.name.compare(0, name.size(), name) != 0)
+            if (o.name.substr(0, name.size()) != name)
                 continue;
             if (!found)
                 found = &o;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cli {
@@ -25,7 +26,7 @@ namespace cli {
 enum class ArgumentKind { None, Required, Optional };
 
 struct LongOption {
-    std::string name;
+    std::string_view name;  // static text: the tables are copied around
     ArgumentKind argument = ArgumentKind::None;
     int id = 0;  // returned by next(); options with the same id are synonyms
 };

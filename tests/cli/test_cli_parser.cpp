@@ -46,11 +46,13 @@ struct Outcome {
     std::vector<std::string> warnings;
 };
 
-Outcome parse(const std::vector<std::string> &argv) {
+// Both entry points: the command line (through Boost.Program_options) and
+// a --load-file line (the same stages without Boost's driver).
+Outcome parse(const std::vector<std::string> &argv, bool load_file_line = false) {
     Outcome o;
     CapturedDiagnostics diag;
     try {
-        o.cmd = parse_command_line(argv, diag);
+        o.cmd = load_file_line ? parse_load_file_line(argv, diag) : parse_command_line(argv, diag);
     } catch (const CliError &e) {
         o.failed = true;
         o.kind = e.kind();
@@ -60,7 +62,9 @@ Outcome parse(const std::vector<std::string> &argv) {
     return o;
 }
 
-Outcome parse(const std::string &line) { return parse(words(line)); }
+Outcome parse(const std::string &line, bool load_file_line = false) {
+    return parse(words(line), load_file_line);
+}
 
 // ---------------------------------------------------------------------------
 // Rejected command lines: the message, and whether it is a parameter
@@ -368,10 +372,12 @@ public:
     explicit RejectionTest(const Rejection &r)
         : CppUnit::TestCase(std::string("rejects: conntrack ") + r.args), r_(r) {}
     void runTest() override {
-        const Outcome o = parse(r_.args);
-        CPPUNIT_ASSERT_MESSAGE("the command line was accepted", o.failed);
-        CPPUNIT_ASSERT_EQUAL(std::string(r_.message), o.message);
-        CPPUNIT_ASSERT_MESSAGE("wrong exit status", o.kind == r_.kind);
+        for (bool load_file_line : {false, true}) {
+            const Outcome o = parse(r_.args, load_file_line);
+            CPPUNIT_ASSERT_MESSAGE("the command line was accepted", o.failed);
+            CPPUNIT_ASSERT_EQUAL(std::string(r_.message), o.message);
+            CPPUNIT_ASSERT_MESSAGE("wrong exit status", o.kind == r_.kind);
+        }
     }
 
 private:
@@ -406,10 +412,12 @@ public:
     explicit WarningTest(const Warned &w)
         : CppUnit::TestCase(std::string("warns: conntrack ") + w.args), w_(w) {}
     void runTest() override {
-        const Outcome o = parse(w_.args);
-        CPPUNIT_ASSERT_MESSAGE("rejected: " + o.message, !o.failed);
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), o.warnings.size());
-        CPPUNIT_ASSERT_EQUAL(std::string(w_.warning), o.warnings[0]);
+        for (bool load_file_line : {false, true}) {
+            const Outcome o = parse(w_.args, load_file_line);
+            CPPUNIT_ASSERT_MESSAGE("rejected: " + o.message, !o.failed);
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), o.warnings.size());
+            CPPUNIT_ASSERT_EQUAL(std::string(w_.warning), o.warnings[0]);
+        }
     }
 
 private:
@@ -457,6 +465,7 @@ class AcceptedTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(json_for_count_and_stats);
     CPPUNIT_TEST(help_texts);
     CPPUNIT_TEST(matrix_rows_have_one_column_per_option);
+    CPPUNIT_TEST(load_file_lines_parse_the_same);
     CPPUNIT_TEST_SUITE_END();
 
     std::string labelmap_;
@@ -756,6 +765,25 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("Proto `unknown' help:\n  no options (unsupported)\n"),
                              protocol_help_text(o.cmd));
         CPPUNIT_ASSERT_EQUAL(std::string("conntrack v1.4.7 (conntrack-tools)\n"), version_text());
+    }
+    void load_file_lines_parse_the_same() {
+        for (const char *line :
+             {"-I -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 100 -m 5 -u ASSURED",
+              "-D -s 10.0.0.0/24 -p udp --dport 53", "-U -f ipv6 -m 0x10/0xf0 -t 30", "-F -f ipv4",
+              "-A -r 1.2.3.4 -q 5.6.7.8 -p icmp --icmp-type 8 --icmp-code 0 -t 9 -w 3 -n 9.9.9.9:77"}) {
+            const Outcome a = ok(line);
+            const Outcome b = parse(line, true);
+            CPPUNIT_ASSERT(!b.failed);
+            CPPUNIT_ASSERT(a.cmd.action == b.cmd.action);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.options, b.cmd.options);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.family, b.cmd.family);
+            CPPUNIT_ASSERT(a.cmd.orig == b.cmd.orig);
+            CPPUNIT_ASSERT(a.cmd.reply == b.cmd.reply);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.proto_values.given, b.cmd.proto_values.given);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.mark_value, b.cmd.mark_value);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.status_value, b.cmd.status_value);
+            CPPUNIT_ASSERT_EQUAL(a.cmd.timeout, b.cmd.timeout);
+        }
     }
     void matrix_rows_have_one_column_per_option() {
         for (const char *name : {"tcp", "udp", "udplite", "sctp", "dccp", "icmp", "icmpv6", "gre"}) {
