@@ -58,4 +58,12 @@ std::vector<std::string> split_load_line(const std::string &chunk) {
     return words;
 }
 
+bool read_all(std::FILE *in, std::string &text) {
+    char buffer[64 * 1024];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), in)) > 0)
+        text.append(buffer, n);
+    return !std::ferror(in);
+}
+
 } // namespace cli

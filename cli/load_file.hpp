@@ -1,6 +1,7 @@
 // conntrack -R / --load-file: the file format.
 //
-// The file is read in chunks of at most 10239 bytes ending at a newline
+// The file is read whole, then taken in chunks of at most 10239 bytes ending
+// at a newline
 // (the reference's fgets buffer: a longer line is split in two).  Leading
 // blanks are skipped; empty chunks and chunks starting with '#' are
 // ignored.  Each chunk is split into words like iptables-restore does:
@@ -10,8 +11,10 @@
 // than 253 words.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cli {
@@ -19,19 +22,34 @@ namespace cli {
 // Splits one chunk into words.  Throws CliError.
 std::vector<std::string> split_load_line(const std::string &chunk);
 
-// Calls `on_line(words)` for every line of the stream that is not blank or
-// a comment.  Throws CliError from split_load_line.
+// Calls `on_line(words, number)` for every line of `text` that is not blank
+// or a comment; `number` counts the reads, from 1.  Throws CliError from
+// split_load_line.
 template <typename OnLine>
-void read_load_lines(std::FILE *in, OnLine &&on_line) {
-    char buffer[10240];
-    while (std::fgets(buffer, sizeof(buffer), in)) {
-        const char *p = buffer;
-        while (*p == ' ' || *p == '\t')
-            ++p;
-        if (*p == '\0' || *p == '#' || *p == '\n')
+void for_each_load_line(std::string_view text, OnLine &&on_line) {
+    constexpr std::size_t ReadSize = 10239;  // fgets with a 10240-byte buffer
+    std::size_t pos = 0;
+    unsigned number = 0;
+    while (pos < text.size()) {
+        std::size_t len = std::min(ReadSize, text.size() - pos);
+        const std::size_t newline = text.find('\n', pos);
+        if (newline != std::string_view::npos && newline - pos < len)
+            len = newline - pos + 1;
+        // What fgets hands over is a C string: a NUL byte ends it.
+        std::string_view chunk = text.substr(pos, len);
+        pos += len;
+        ++number;
+        chunk = chunk.substr(0, chunk.find('\0'));
+        std::size_t start = 0;
+        while (start < chunk.size() && (chunk[start] == ' ' || chunk[start] == '\t'))
+            ++start;
+        if (start == chunk.size() || chunk[start] == '#' || chunk[start] == '\n')
             continue;
-        on_line(split_load_line(p));
+        on_line(split_load_line(std::string(chunk.substr(start))), number);
     }
 }
+
+// Reads a whole stream.  False if reading failed.
+bool read_all(std::FILE *in, std::string &text);
 
 } // namespace cli
