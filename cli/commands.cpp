@@ -565,6 +565,7 @@ int Runner::remove() {
     ct::Batch batch(delete_sock, 64 * 1024, 256);
 
     ct::FormatOptions fmt = fmt_;
+    fmt.labels = nullptr;  // the reference prints deleted entries without labels
     if (fmt.format == ct::OutputFormat::Save) {
         fmt.override_type = true;
         fmt.type = ct::MessageType::Destroy;
@@ -706,21 +707,21 @@ int Runner::update() {
             for (unsigned w = 0; w < labels.size / 4 && w < 4; ++w)
                 change.labels_mask.words[w] = 0xffffffffu;
             change.set(FlowAttr::LabelsMask);
-            const bool had = flow.has(FlowAttr::Labels);
-            bool same = had;
-            for (unsigned w = 0; w < 4 && same; ++w)
-                same = labels.words[w] == flow.labels.words[w];
-            differs |= !same;
+            // The reference never finds labels unchanged: it always sends.
+            differs = true;
         }
         set_protoinfo(cmd_, change, false);
         if (change.has(FlowAttr::TcpState))
             differs |= !flow.has(FlowAttr::TcpState) || change.tcp_state != flow.tcp_state;
         if (change.has(FlowAttr::SctpState))
             differs |= !flow.has(FlowAttr::SctpState) || change.sctp_state != flow.sctp_state;
-        if (change.has(FlowAttr::SctpVtagOrig))
-            differs |= !flow.has(FlowAttr::SctpVtagOrig) || change.sctp_vtag[0] != flow.sctp_vtag[0];
-        if (change.has(FlowAttr::SctpVtagReply))
-            differs |= !flow.has(FlowAttr::SctpVtagReply) || change.sctp_vtag[1] != flow.sctp_vtag[1];
+        // The verification tags travel only with a state, and alone they
+        // are no change (libnetfilter_conntrack neither compares nor sends
+        // them otherwise).
+        if (!change.has(FlowAttr::SctpState)) {
+            change.present.reset(FlowAttr::SctpVtagOrig);
+            change.present.reset(FlowAttr::SctpVtagReply);
+        }
         if (change.has(FlowAttr::DccpState))
             differs |= !flow.has(FlowAttr::DccpState) || change.dccp_state != flow.dccp_state;
         if (!differs)
@@ -891,9 +892,9 @@ int Runner::expect_events() {
             gettimeofday(&now, nullptr);
             ct::format_event_time(b, now, true);
         }
+        // Unlike flow events, the reference tags no expectation event
+        // with [USERSPACE] (JSON still carries the port id).
         ct::format_expect(b, exp, fmt_);
-        if (exp.portid && !xml && !json)
-            ct::format_userspace(b, exp.portid, ct::netlink_owner_name(exp.portid));
         b.push_back('\n');
         ++counter;
         return ct::CallbackContinue;
@@ -1148,94 +1149,120 @@ bool allowed_in_load_file(const CommandLine &cmd) {
                      {Action::Create, Action::Add, Action::Update, Action::Delete, Action::Flush});
 }
 
-// Runs the lines in order; consecutive -I/-A lines go to the kernel many
-// per sendmsg.  The first failure stops the load, as in the reference; if
-// lines after it in the same batch were already applied, stderr says which.
-int run_load_file(const std::vector<CommandLine> &lines, const std::vector<unsigned> &line_numbers) {
-    std::size_t i = 0;
-    while (i < lines.size()) {
-        const CommandLine &cmd = lines[i];
-        if (cmd.action != Action::Create && cmd.action != Action::Add) {
-            execute(cmd);
-            ++i;
-            continue;
-        }
-        // A run of creations.
-        ct::NetlinkSocket sock = open_socket();
-        ct::Batch batch(sock, 128 * 1024, 512);
-        std::size_t first_failed = SIZE_MAX;
-        int failed_error = 0;
-        std::vector<std::size_t> applied_after;
-        auto on_ack = [&](std::uintptr_t index, int error) {
-            if (error != 0 && first_failed == SIZE_MAX) {
-                first_failed = index;
-                failed_error = error;
-            } else if (error == 0 && first_failed != SIZE_MAX) {
-                applied_after.push_back(index);
-            }
-        };
-        std::size_t j = i;
-        while (j < lines.size() &&
-               (lines[j].action == Action::Create || lines[j].action == Action::Add)) {
-            if (!batch.fits(ct::MaxRequestSize)) {
-                batch.flush(on_ack);
-                if (first_failed != SIZE_MAX)
-                    break;
-            }
-            const ct::Flow f = creation_flow(lines[j]);
-            const std::uint16_t flags = lines[j].action == Action::Create
-                                            ? (NLM_F_CREATE | NLM_F_EXCL)
-                                            : NLM_F_CREATE;
-            nlmsghdr *nlh = ct::build_flow(batch.tail(), batch.room(), ct::msg::CtNew, flags, 0, f);
-            batch.queue(nlh, j);
-            ++j;
-        }
-        if (first_failed == SIZE_MAX)
-            batch.flush(on_ack);
-        if (first_failed != SIZE_MAX) {
-            if (!applied_after.empty()) {
-                std::string list;
-                for (std::size_t k : applied_after) {
-                    if (!list.empty())
-                        list += ",";
-                    list += std::to_string(line_numbers[k]);
-                }
-                write_stderr("NOTICE: --load-file sends lines in batches: line" +
-                             std::string(applied_after.size() > 1 ? "s " : " ") + list +
-                             ", after the failing line " + std::to_string(line_numbers[first_failed]) +
-                             ", had already been applied.\n");
-            }
-            operation_failed(-failed_error, lines[first_failed]);
-        }
-        i = j;
-    }
-    return 0;
-}
+struct SilentDiagnostics : Diagnostics {
+    void warning(const std::string &) override {}
+};
 
+// Creations (-I/-A lines) waiting in a batch, and what to say if one fails.
+class CreationBatch {
+public:
+    CreationBatch() : sock_(open_socket()), batch_(sock_, 128 * 1024, 512) {}
+
+    void add(const CommandLine &cmd, unsigned line) {
+        if (!batch_.fits(ct::MaxRequestSize))
+            flush();
+        const ct::Flow f = creation_flow(cmd);
+        const std::uint16_t flags =
+            cmd.action == Action::Create ? (NLM_F_CREATE | NLM_F_EXCL) : NLM_F_CREATE;
+        nlmsghdr *nlh = ct::build_flow(batch_.tail(), batch_.room(), ct::msg::CtNew, flags, 0, f);
+        lines_.push_back({line, cmd.action});
+        batch_.queue(nlh, lines_.size() - 1);
+    }
+
+    // Sends what waits.  The first failure ends the load with the
+    // reference's message, after naming the later lines of the same batch
+    // that the kernel applied anyway.
+    void flush() {
+        std::size_t failed = SIZE_MAX;
+        int error = 0;
+        std::vector<unsigned> applied_after;
+        batch_.flush([&](std::uintptr_t index, int e) {
+            if (e != 0 && failed == SIZE_MAX) {
+                failed = index;
+                error = e;
+            } else if (e == 0 && failed != SIZE_MAX) {
+                applied_after.push_back(lines_[index].line);
+            }
+        });
+        if (failed == SIZE_MAX) {
+            lines_.clear();
+            return;
+        }
+        if (!applied_after.empty()) {
+            std::string list;
+            for (unsigned n : applied_after)
+                list += (list.empty() ? "" : ",") + std::to_string(n);
+            write_stderr("NOTICE: --load-file sends lines in batches: line" +
+                         std::string(applied_after.size() > 1 ? "s " : " ") + list +
+                         ", after the failing line " + std::to_string(lines_[failed].line) +
+                         ", had already been applied.\n");
+        }
+        CommandLine failing;
+        failing.action = lines_[failed].action;
+        operation_failed(-error, failing);
+    }
+
+private:
+    struct Queued {
+        unsigned line;
+        Action action;
+    };
+    ct::NetlinkSocket sock_;
+    ct::Batch batch_;
+    std::vector<Queued> lines_;
+};
+
+// -R: the reference parses every line before it runs any, then refuses the
+// file if one command is not -I/-A/-U/-D/-F, then runs the lines in order
+// and stops at the first failure.  The text is kept, not the parsed lines,
+// and read twice: the memory needed is the file's size.  Consecutive
+// creations go to the kernel many per sendmsg.
 int load_file(const std::vector<std::string> &argv) {
     const std::string &path = argv[2];
     std::FILE *in = path == "-" ? stdin : std::fopen(path.c_str(), "re");
     if (!in)
         parameter_problem("Failed to open file " + path + " for reading");
-    std::unique_ptr<std::FILE, int (*)(std::FILE *)> owner(in == stdin ? nullptr : in, &std::fclose);
+    std::string text;
+    const bool read = read_all(in, text);
+    if (in != stdin)
+        std::fclose(in);
+    if (!read)
+        parameter_problem("Failed to open file " + path + " for reading");
+
+    auto parse_line = [&](std::vector<std::string> &words, Diagnostics &diag) {
+        words.insert(words.begin(), argv[0]);
+        CommandLine cmd = parse_load_file_line(words, diag);
+        cmd.from_load_file = true;
+        return cmd;
+    };
 
     StderrDiagnostics diag;
-    std::vector<CommandLine> lines;
-    std::vector<unsigned> line_numbers;
-    unsigned number = 0;
-    // Physical line numbers, for the batch notice.
-    read_load_lines(in, [&](std::vector<std::string> words) {
-        words.insert(words.begin(), argv[0]);
-        CommandLine cmd = parse_command_line(words, diag);
-        cmd.from_load_file = true;
-        lines.push_back(std::move(cmd));
-        line_numbers.push_back(++number);
+    std::string refused;
+    for_each_load_line(text, [&](std::vector<std::string> words, unsigned) {
+        const CommandLine cmd = parse_line(words, diag);
+        if (refused.empty() && !allowed_in_load_file(cmd))
+            refused = load_file_command_name(cmd);
     });
-    for (const CommandLine &cmd : lines)
-        if (!allowed_in_load_file(cmd))
-            parameter_problem("Cannot use command `" + load_file_command_name(cmd) +
-                              "' with --load-file");
-    return run_load_file(lines, line_numbers);
+    if (!refused.empty())
+        parameter_problem("Cannot use command `" + refused + "' with --load-file");
+
+    SilentDiagnostics quiet;  // the warnings were printed by the first pass
+    std::unique_ptr<CreationBatch> batch;
+    for_each_load_line(text, [&](std::vector<std::string> words, unsigned number) {
+        const CommandLine cmd = parse_line(words, quiet);
+        if (cmd.action == Action::Create || cmd.action == Action::Add) {
+            if (!batch)
+                batch = std::make_unique<CreationBatch>();
+            batch->add(cmd, number);
+            return;
+        }
+        if (batch)
+            batch->flush();
+        execute(cmd);
+    });
+    if (batch)
+        batch->flush();
+    return 0;
 }
 
 } // namespace
