@@ -51,17 +51,37 @@ bool is_dnat(const ct::Flow &f) {
     return (!f.has(FlowAttr::Status) || (f.status & ct::status::DstNatDone)) &&
            !ct::same_address(f.reply.src, f.orig.dst, f.orig.l3proto);
 }
+// libnetfilter_conntrack keeps the layer 4 part of a tuple in two 16-bit
+// unions and its port tests compare them whole, whatever the protocol: for
+// ICMP the source half holds the id and the destination half the type and
+// code bytes (so an ICMP entry that went through NAT usually "has" port
+// translation, and 1.4.7's -n/-g/-j list it).  These give the halves as
+// the host-order values such a compare sees.
+bool is_icmp(const ct::Tuple &t) { return t.l4proto == IPPROTO_ICMP || t.l4proto == IPPROTO_ICMPV6; }
+std::uint16_t l4_source_half(const ct::Tuple &t) { return is_icmp(t) ? t.icmp_id : t.sport; }
+std::uint16_t l4_destination_half(const ct::Tuple &t) {
+    return is_icmp(t) ? static_cast<std::uint16_t>(t.icmp_type << 8 | t.icmp_code) : t.dport;
+}
 bool is_spat(const ct::Flow &f) {
     return (!f.has(FlowAttr::Status) || (f.status & ct::status::SrcNatDone)) &&
-           f.reply.dport != f.orig.sport;
+           l4_destination_half(f.reply) != l4_source_half(f.orig);
 }
 bool is_dpat(const ct::Flow &f) {
     return (!f.has(FlowAttr::Status) || (f.status & ct::status::DstNatDone)) &&
-           f.reply.sport != f.orig.dport;
+           l4_source_half(f.reply) != l4_destination_half(f.orig);
 }
 
 FlowFilter::FlowFilter(const CommandLine &cmd) : cmd_(cmd) {
     build_tuples(cmd, orig_, reply_);
+    // libnetfilter_conntrack compares layer 4 ports only for the protocols
+    // that have ports: GRE keys select nothing (1.4.7 lists and deletes
+    // every GRE entry whatever --srckey says).  -G and -I still use them.
+    if (cmd.proto && cmd.proto->kind == ExtensionKind::Keys) {
+        const auto keys = static_cast<std::uint16_t>(static_cast<unsigned>(TupleField::SrcPort) |
+                                                     static_cast<unsigned>(TupleField::DstPort));
+        orig_.fields &= static_cast<std::uint16_t>(~keys);
+        reply_.fields &= static_cast<std::uint16_t>(~keys);
+    }
     constexpr std::uint32_t comparison =
         (1u << OptSrc) | (1u << OptDst) | (1u << OptReplySrc) | (1u << OptReplyDst) |
         (1u << OptProto) | (1u << OptMark) | (1u << OptSecmark) | (1u << OptStatus) |
@@ -86,7 +106,7 @@ bool nat_direction(const ct::Flow &f, const NatOption &want, bool source) {
              f.orig.l3proto == want.family;
     }
     if (want.has_port) {
-        const std::uint16_t port = source ? f.reply.dport : f.reply.sport;
+        const std::uint16_t port = source ? l4_destination_half(f.reply) : l4_source_half(f.reply);
         ok = ok && pat && port == want.port;
     }
     return ok;
