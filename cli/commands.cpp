@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <deque>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -466,16 +467,23 @@ int Runner::list_special(std::uint8_t msg_type) {
     });
     if (r < 0)
         operation_failed(-r, cmd_);
-    if (xml && counter > 0)
-        ct::xml_footer(out_.buffer(), false);
+    // 1.4.7 closes the XML document of the main table only: the dying and
+    // unconfirmed lists end without "</conntrack>" (kept, byte for byte).
     return summary(cmd_, out_, "flow entries have been shown.", counter, true);
+}
+
+// The family of an expectation dump (-L expect, -C expect): as in
+// 1.4.7, IPv4 unless -f says otherwise.
+std::uint8_t expect_dump_family(const CommandLine &cmd) {
+    return cmd.family ? cmd.family : static_cast<std::uint8_t>(AF_INET);
 }
 
 int Runner::list_expect() {
     ct::NetlinkSocket sock = open_socket();
     unsigned char request[ct::MaxRequestSize];
+    // Without -f the reference dumps the IPv4 expectations only.
     nlmsghdr *nlh = ct::build_simple(request, sizeof(request), ct::msg::SubsysExpect,
-                                     ct::msg::ExpGet, NLM_F_DUMP, cmd_.family, 0);
+                                     ct::msg::ExpGet, NLM_F_DUMP, expect_dump_family(cmd_), 0);
     int counter = 0;
     const bool xml = fmt_.format == ct::OutputFormat::Xml;
     ct::Expect exp;
@@ -656,6 +664,11 @@ int Runner::update() {
     nlmsghdr *nlh = ct::build_dump(request, sizeof(request), 0, k);
     ct::Flow flow, change, updated;
     int failure = 0;
+    // Updated entries waiting for their turn to be printed.
+    ct::TextBuffer scratch(4096);
+    std::string waiting;
+    std::size_t waiting_used = 0;
+    std::deque<std::size_t> waiting_lengths;
     const int r = dump_sock.dump(nlh, [&](const nlmsghdr *m) {
         if (ct::parse_flow(m, flow) != ct::ParseResult::Ok || !filter.matches_for_update(flow))
             return ct::CallbackContinue;
@@ -685,7 +698,12 @@ int Runner::update() {
             change.id = cmd_.id;
             change.set(FlowAttr::Id);
         }
-        if (cmd_.has(OptLabelAdd) || cmd_.has(OptLabelDel)) {
+        // Deleting labels from an entry that has none is no change: the
+        // reference neither sends nor counts it.  An entry with labels is
+        // always sent, even when the labels named are not among them.
+        const bool label_change =
+            cmd_.has(OptLabelAdd) || (cmd_.has(OptLabelDel) && flow.has(FlowAttr::Labels));
+        if (label_change) {
             ct::Labels labels = flow.has(FlowAttr::Labels) ? flow.labels : ct::Labels{};
             if (cmd_.has(OptLabelAdd)) {
                 for (unsigned w = 0; w < 4; ++w)
@@ -707,7 +725,6 @@ int Runner::update() {
             for (unsigned w = 0; w < labels.size / 4 && w < 4; ++w)
                 change.labels_mask.words[w] = 0xffffffffu;
             change.set(FlowAttr::LabelsMask);
-            // The reference never finds labels unchanged: it always sends.
             differs = true;
         }
         set_protoinfo(cmd_, change, false);
@@ -743,12 +760,17 @@ int Runner::update() {
         if (flow.has(FlowAttr::Zone))
             query.set_zone(flow.zone);
         nlmsghdr *get = ct::build_flow(change_buf, sizeof(change_buf), ct::msg::CtGet, 0, 0, query);
+        // Only odd-numbered updates can ever be printed (see below): the
+        // others need not be kept.
+        const bool keep = (counter + 1) % 2 == 1;
         e = update_sock.request(get, [&](const nlmsghdr *answer) {
-            if (ct::parse_flow(answer, updated) != ct::ParseResult::Ok)
+            if (!keep || ct::parse_flow(answer, updated) != ct::ParseResult::Ok)
                 return ct::CallbackContinue;
             updated.type = ct::MessageType::Unknown;
             updated.portid = 0;
-            append_flow(out_, updated, fmt_);
+            scratch.clear();
+            if (ct::format_flow(scratch, updated, fmt_))
+                scratch.push_back('\n');
             return ct::CallbackContinue;
         });
         if (e == -ENOENT)
@@ -758,6 +780,26 @@ int Runner::update() {
             return e;
         }
         ++counter;
+        if (keep) {
+            waiting.append(scratch.view());
+            waiting_lengths.push_back(scratch.size());
+        }
+        // 1.4.7 reads one datagram per request on a socket where each
+        // update leaves an acknowledgement and each get an answer and an
+        // acknowledgement: the k-th get reads the 2k-th datagram, which is
+        // an answer, that of update (2k+1)/3, only when k % 3 == 1.  So it
+        // prints updates 1, 3, 5, ... as the 1st, 4th, 7th, ... complete,
+        // and the count stays right.  Reproduced line for line.
+        if (counter % 3 == 1 && !waiting_lengths.empty()) {
+            const std::size_t len = waiting_lengths.front();
+            waiting_lengths.pop_front();
+            out_.buffer().append(std::string_view(waiting).substr(waiting_used, len));
+            waiting_used += len;
+            if (waiting_used > 64 * 1024 && waiting_used > waiting.size() / 2) {
+                waiting.erase(0, waiting_used);
+                waiting_used = 0;
+            }
+        }
         out_.flush_if_full();
         return ct::CallbackContinue;
     });
@@ -1030,7 +1072,7 @@ int Runner::count() {
     unsigned char request[ct::MaxRequestSize];
     if (cmd_.table == Table::Expect) {
         nlmsghdr *nlh = ct::build_simple(request, sizeof(request), ct::msg::SubsysExpect,
-                                         ct::msg::ExpGet, NLM_F_DUMP, AF_UNSPEC, 0);
+                                         ct::msg::ExpGet, NLM_F_DUMP, expect_dump_family(cmd_), 0);
         std::uint32_t n = 0;
         const int r = sock.dump(nlh, [&](const nlmsghdr *) {
             ++n;
@@ -1238,10 +1280,16 @@ int load_file(const std::vector<std::string> &argv) {
 
     StderrDiagnostics diag;
     std::string refused;
+    // 1.4.7 keeps the mark of the line parsed last and -U sets that one,
+    // whatever its own -m says (none at all if the last line has no -m):
+    // reproduced, see docs/compatibility.md.
+    std::uint32_t last_mark_value = 0, last_mark_mask = 0;
     for_each_load_line(text, [&](std::vector<std::string> words, unsigned) {
         const CommandLine cmd = parse_line(words, diag);
         if (refused.empty() && !allowed_in_load_file(cmd))
             refused = load_file_command_name(cmd);
+        last_mark_value = cmd.has(OptMark) ? cmd.mark_value : 0;
+        last_mark_mask = cmd.has(OptMark) ? cmd.mark_mask : 0;
     });
     if (!refused.empty())
         parameter_problem("Cannot use command `" + refused + "' with --load-file");
@@ -1249,7 +1297,11 @@ int load_file(const std::vector<std::string> &argv) {
     SilentDiagnostics quiet;  // the warnings were printed by the first pass
     std::unique_ptr<CreationBatch> batch;
     for_each_load_line(text, [&](std::vector<std::string> words, unsigned number) {
-        const CommandLine cmd = parse_line(words, quiet);
+        CommandLine cmd = parse_line(words, quiet);
+        if (cmd.action == Action::Update && cmd.has(OptMark)) {
+            cmd.mark_value = last_mark_value;
+            cmd.mark_mask = last_mark_mask;
+        }
         if (cmd.action == Action::Create || cmd.action == Action::Add) {
             if (!batch)
                 batch = std::make_unique<CreationBatch>();
