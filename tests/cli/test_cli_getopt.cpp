@@ -169,6 +169,7 @@ class LoadFileTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(word_count_limit);
     CPPUNIT_TEST(comments_and_blank_lines);
     CPPUNIT_TEST(long_lines_are_split_like_fgets);
+    CPPUNIT_TEST(nul_byte_ends_what_fgets_read);
     CPPUNIT_TEST_SUITE_END();
 
     using Words = std::vector<std::string>;
@@ -217,12 +218,20 @@ public:
         std::FILE *f = std::tmpfile();
         std::fputs("# comment\n   \n\t# indented\n\n  -D -s 1.1.1.1\n-D # not a comment\n", f);
         std::rewind(f);
-        std::vector<Words> lines;
-        read_load_lines(f, [&](Words w) { lines.push_back(std::move(w)); });
+        std::string text;
+        CPPUNIT_ASSERT(read_all(f, text));
         std::fclose(f);
+        std::vector<Words> lines;
+        std::vector<unsigned> numbers;
+        for_each_load_line(text, [&](Words w, unsigned n) {
+            lines.push_back(std::move(w));
+            numbers.push_back(n);
+        });
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
         CPPUNIT_ASSERT(lines[0] == (Words{"-D", "-s", "1.1.1.1"}));
         CPPUNIT_ASSERT(lines[1] == (Words{"-D", "#", "not", "a", "comment"}));
+        // Numbers count every line read, skipped ones included.
+        CPPUNIT_ASSERT(numbers == (std::vector<unsigned>{5, 6}));
     }
     void long_lines_are_split_like_fgets() {
         // 10239 bytes per read: "-D", blanks, then "-" ends the first read.
@@ -230,12 +239,23 @@ public:
         const std::string line = "-D" + std::string(10236, ' ') + "-s 1.1.1.1\n";
         std::fputs(line.c_str(), f);
         std::rewind(f);
-        std::vector<Words> lines;
-        read_load_lines(f, [&](Words w) { lines.push_back(std::move(w)); });
+        std::string text;
+        CPPUNIT_ASSERT(read_all(f, text));
         std::fclose(f);
+        std::vector<Words> lines;
+        for_each_load_line(text, [&](Words w, unsigned) { lines.push_back(std::move(w)); });
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
         CPPUNIT_ASSERT(lines[0] == (Words{"-D", "-"}));
         CPPUNIT_ASSERT(lines[1] == (Words{"s", "1.1.1.1"}));
+    }
+    void nul_byte_ends_what_fgets_read() {
+        // fgets hands over a C string: the rest of that read is lost.
+        const std::string text = std::string("-D -s 1.1.1.1\0 -p tcp\n-F\n", 25);
+        std::vector<Words> lines;
+        for_each_load_line(text, [&](Words w, unsigned) { lines.push_back(std::move(w)); });
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
+        CPPUNIT_ASSERT(lines[0] == (Words{"-D", "-s", "1.1.1.1"}));
+        CPPUNIT_ASSERT(lines[1] == (Words{"-F"}));
     }
 };
 
