@@ -70,6 +70,9 @@ done <<'LINES'
 -U -s 10.9.0.1 -p udp --label-add one
 -U -s 10.9.0.1 -p udp --label-add nosuch
 -U -s 10.9.0.1 --label-add one --label-del two
+-U -f ipv4 --label-del five
+-U -f ipv4 --label-del
+-U -f ipv4 -p udp --label-add two
 -E -l one -e NEW
 LINES
 

@@ -36,6 +36,7 @@ done <<'LINES'
 -L -p icmp --icmp-id 77
 -L -p icmpv6 --icmpv6-type 128
 -L -p gre --srckey 5
+-L -p gre --srckey 9 --dstkey 9
 -L -p sctp --state ESTABLISHED
 -L -p 50
 -L -p 58

@@ -25,10 +25,13 @@ write long-word "-D -s $(printf 'a%.0s' $(seq 1 1024))\n"
 write many-words "-D$(printf ' x%.0s' $(seq 1 253))\n"
 write no-newline '-D -s 10.0.0.4'
 write unterminated '-D -s "10.0.0.5\n'
+# 1.4.7: -U sets the mark of the file's last line (none if it has no -m).
+write update-last-mark '-U -f ipv4 -p udp -m 9\n-D -m 7 -p sctp\n'
+write update-no-last-mark '-U -f ipv4 -p udp -m 9 -t 50\n-D -p sctp\n'
 write fail-first '-I -s 10.0.0.1 -d 10.0.1.1 -p tcp --sport 1001 --dport 80 --state ESTABLISHED -t 100\n-I -s 1.1.1.3 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 100\n'
 
 for f in create mixed zero-delete bad-option list expect stats none dying comments quotes bad-ip \
-         long-word many-words no-newline unterminated; do
+         long-word many-words no-newline unterminated update-last-mark update-no-last-mark; do
     same_as_reference_after populate_table "-R $f" -R "$F/$f"
 done
 same_as_reference_after populate_table "--load-file" --load-file "$F/create"
