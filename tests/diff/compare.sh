@@ -1,0 +1,214 @@
+# Running the command table through both binaries and comparing.
+# Source after corpus.sh.  See conntrack-diff.sh for the rules.
+
+NORMALIZE="$PY $DIFF_SRC/normalize.py"
+ATTEMPTS=5
+
+T_KIND=()
+T_NAME=()
+T_ARGS=()
+T_REFARGS=()
+
+# diff_load_table FILE: the lines, in the order they run: read-only lines
+# first (on the corpus), then event lines, then table-changing lines (which
+# rebuild tables and so end the corpus).
+diff_load_table() {
+    local phase kind name rest args refargs
+    for phase in ro ev rw; do
+        while read -r kind name rest; do
+            case $kind in ''|'#'*) continue ;; esac
+            [ "${kind%%:*}" = "$phase" ] || continue
+            if [ -n "$SELECT" ] && ! [[ $name =~ $SELECT ]]; then
+                continue
+            fi
+            args=$rest
+            refargs=$rest
+            if [[ $rest == *' %% '* ]]; then
+                args=${rest%% %% *}
+                refargs=${rest#* %% }
+                [ "$SELF_MODE" -eq 1 ] && refargs=$args
+            fi
+            T_KIND+=("$kind")
+            T_NAME+=("$name")
+            T_ARGS+=("$args")
+            T_REFARGS+=("$refargs")
+        done < "$1"
+    done
+    [ ${#T_NAME[@]} -gt 0 ] || bail "no command line selected from $1"
+}
+
+# run_in NS OUTDIR BINARY ARGS: the command line (shell words, may use
+# $DATA and a `< FILE` redirection) in namespace NS.
+run_in() {
+    local ns=$1 out=$2 bin=$3 args=$4
+    mkdir -p "$out"
+    eval "in_ns \"\$ns\" \"\$bin\" $args" > "$out/stdout" 2> "$out/stderr" < /dev/null
+    echo $? > "$out/status"
+}
+
+# The table after a table-changing command, as the reference shows it.
+dump_state() { # ns outdir
+    in_ns "$1" /bin/sh -c '"$0" -L -o extended,labels; "$0" -L expect; "$0" -L expect -f ipv6' \
+        "$REFERENCE_CONNTRACK" > "$2/table" 2> /dev/null
+}
+
+normalize_outputs() { # dir mode
+    local f
+    for f in stdout stderr table; do
+        [ -f "$1/$f" ] || continue
+        $NORMALIZE "$2" < "$1/$f" > "$1/$f.n" && mv "$1/$f.n" "$1/$f"
+    done
+}
+
+# run_sound DIR: the run itself went as planned: it has an exit status,
+# the namespace wrapper did not fail (125), and an event run has no notes
+# (a listener that never subscribed, a scenario that failed or timed out).
+# An unsound run never counts as equal to anything.
+run_sound() {
+    [ -s "$1/status" ] || return 1
+    [ "$(head -n 1 "$1/status")" != 125 ] || return 1
+    [ "$(wc -l < "$1/status")" -eq 1 ]
+}
+
+same_outputs() { # dirA dirB
+    local f
+    run_sound "$1" && run_sound "$2" || return 1
+    for f in stdout stderr status table; do
+        [ -f "$1/$f" ] || [ -f "$2/$f" ] || continue
+        cmp -s "$1/$f" "$2/$f" || return 1
+    done
+    return 0
+}
+
+# The diff shown when a line fails: each part that differs.
+show_difference() { # refdir ourdir
+    local f
+    for f in status stdout stderr table; do
+        [ -f "$1/$f" ] || [ -f "$2/$f" ] || continue
+        if ! cmp -s "$1/$f" "$2/$f"; then
+            tap_diag "--- $f differs (reference, ours):"
+            diff -u --label "reference $f" --label "ours $f" "$1/$f" "$2/$f" | head -n 60 | tap_diag_stream
+        fi
+    done
+}
+
+tap_diag_stream() { sed 's/^/# /'; }
+
+# Window of each second in which a read-only line may start: away from the
+# moment the corpus's timeouts tick (ARM_FROM_MS..ARM_TO_MS) and from the
+# start of the second (delta-time), with room for three runs.
+wait_quiet_moment() {
+    local from=$(( (ARM_TO_MS + 30) % 1000 )) to=$(( (ARM_FROM_MS + 1000 - 200) % 1000 ))
+    if [ "$from" -lt 30 ]; then from=30; fi
+    if [ "$to" -le "$from" ]; then to=800; fi
+    wait_second_phase "$from" "$to"
+}
+
+report() { # name result kind refdir
+    [ -n "$REPORT" ] || return 0
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
+        "$(wc -c < "$4/stdout")" "$(wc -c < "$4/stderr")" "$(cat "$4/status")" >> "$REPORT"
+}
+
+# compare_line PREPARE RUNNER KIND NAME ARGS REFARGS: RUNNER OUTDIR BINARY
+# ARGS makes one run; PREPARE starts each attempt.  Ours must equal the
+# reference run just before or just after it.  When it equals neither and
+# those two are equal, nothing moved in the table while ours ran: the
+# difference is real and the line fails at once; otherwise (a timer ticked,
+# the machine was slow) the attempt is repeated.
+compare_line() {
+    local prepare=$1 runner=$2 kind=$3 name=$4 args=$5 refargs=$6 dir attempt
+    for attempt in $(seq 1 $ATTEMPTS); do
+        dir="$DIFF_WORK/run/$name.$attempt"
+        $prepare
+        $runner "$dir/ref" "$REF" "$refargs"
+        $runner "$dir/ours" "$OURS" "$args"
+        if same_outputs "$dir/ref" "$dir/ours"; then
+            pass_line "$name" "$kind" "$args" "$dir/ref"
+            return
+        fi
+        $runner "$dir/ref2" "$REF" "$refargs"
+        if same_outputs "$dir/ref2" "$dir/ours"; then
+            pass_line "$name" "$kind" "$args" "$dir/ref2"
+            return
+        fi
+        same_outputs "$dir/ref" "$dir/ref2" && break
+    done
+    fail_line "$name" "$kind" "$args" "$dir/ref2" "$dir/ours"
+}
+
+RO_NS=router
+ro_run() { run_in "$RO_NS" "$@"; }
+
+# One run of a table-changing line: rebuild, run, dump, normalize.
+RW_FIXTURE=
+rw_run() { # outdir binary args
+    local ns
+    ns=$(fixture_ns "$RW_FIXTURE")
+    restore_fixture "$RW_FIXTURE"
+    run_in "$ns" "$@"
+    dump_state "$ns" "$1"
+    normalize_outputs "$1" table
+}
+
+# write_argv FILE BINARY ARGS: the command line as NUL-terminated words.
+write_argv() {
+    local file=$1 bin=$2
+    eval "set -- $3"
+    printf '%s\0' "$bin" "$@" > "$file"
+}
+
+# An event line: both listeners at once on one run of the scenario, so
+# they see the same events; a difference is a real one.
+compare_ev() { # kind name args refargs
+    local kind=$1 name=$2 args=$3 refargs=$4 dir
+    dir="$DIFF_WORK/run/$name.1"
+    mkdir -p "$dir/ref" "$dir/ours"
+    write_argv "$dir/ref/argv" "$REF" "$refargs"
+    write_argv "$dir/ours/argv" "$OURS" "$args"
+    run_event_scenario "${kind#ev:}" "$dir" ref ours || echo "launcher failed with status $?" >> "$dir/ref/status"
+    normalize_outputs "$dir/ref" events
+    normalize_outputs "$dir/ours" events
+    if same_outputs "$dir/ref" "$dir/ours"; then
+        pass_line "$name" "$kind" "$args" "$dir/ref"
+    else
+        fail_line "$name" "$kind" "$args" "$dir/ref" "$dir/ours"
+    fi
+}
+
+pass_line() { # name kind args refdir
+    _tap_result 0 "$1: conntrack $3"
+    report "$1" ok "$2" "$4"
+    [ -n "${DIFF_KEEP:-}" ] || rm -rf "$DIFF_WORK/run/$1".*
+}
+
+fail_line() { # name kind args refdir ourdir
+    _tap_result 1 "$1: conntrack $3"
+    run_sound "$4" || tap_diag "the reference's run did not go as planned:" "$(cat "$4/status" 2>/dev/null)"
+    show_difference "$4" "$5"
+    report "$1" "not ok" "$2" "$4"
+}
+
+diff_run_table() {
+    local i kind released=0
+    for i in "${!T_NAME[@]}"; do
+        kind=${T_KIND[$i]}
+        case $kind in
+        ro|ro:empty)
+            RO_NS=router
+            [ "$kind" = ro:empty ] && RO_NS=rw
+            compare_line wait_quiet_moment ro_run "$kind" "${T_NAME[$i]}" "${T_ARGS[$i]}" "${T_REFARGS[$i]}" ;;
+        ev:*)
+            compare_ev "$kind" "${T_NAME[$i]}" "${T_ARGS[$i]}" "${T_REFARGS[$i]}" ;;
+        rw:*)
+            if [ "$released" -eq 0 ]; then
+                diff_start_rw_phase
+                released=1
+            fi
+            RW_FIXTURE=${kind#rw:}
+            compare_line true rw_run "$kind" "${T_NAME[$i]}" "${T_ARGS[$i]}" "${T_REFARGS[$i]}" ;;
+        *)
+            bail "unknown kind $kind in the command table" ;;
+        esac
+    done
+}

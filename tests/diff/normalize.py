@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+# Replaces, in the output of a table-changing command or of an event
+# listener, only what differs from one rebuild of the table to the next
+# (see conntrack-diff.sh): conntrack ids, kernel start/stop times, and for
+# events the time the event was read.  Each value is replaced only where it
+# has exactly the reference's form, so a binary that prints it differently
+# still shows up in the diff.
+#
+#   normalize.py table|events < output > normalized
+#
+# Ids become ID1, ID2, ... in order of first appearance, so the same entry
+# keeps the same name across the lines of one output.
+
+import re
+import sys
+
+CTIME = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+KTIMESTAMP = re.compile(r"\[(start|stop)=" + CTIME + r"\]")
+XML_TIMESTAMP = re.compile(r"<timestamp>(<start>\d+</start>)?(<stop>\d+</stop>)?</timestamp>")
+# The conntrack id of the text format; an ICMP id follows "code=N ".
+TEXT_ID = re.compile(r"(code=\d+ )?\bid=(\d+)")
+XML_INDEPENDENT = re.compile(r'<meta direction="independent">.*?</meta>')
+XML_ID = re.compile(r"<id>(\d+)</id>")
+# -o timestamp: "[%-.8ld.%-.6ld]\t" for flows, "[%-8ld.%-6ld]\t" for
+# expectations (space padded).
+EVENT_TIME = re.compile(r"^\[\d{8,}\.\d{6}\]\t")
+EVENT_TIME_PADDED = re.compile(r"^\[\d{8,}\.(\d{1,5}) +\]\t")
+XML_WHEN = re.compile(r"<when><hour>\d+</hour><min>\d+</min><sec>\d+</sec><wday>\d+</wday>"
+                      r"<day>\d+</day><month>\d+</month><year>\d+</year></when>")
+
+
+class Ids:
+    def __init__(self):
+        self.names = {}
+
+    def name(self, value):
+        if value not in self.names:
+            self.names[value] = "ID%d" % (len(self.names) + 1)
+        return self.names[value]
+
+
+def normalize_line(line, ids, events):
+    line = KTIMESTAMP.sub(lambda m: "[%s=TIME]" % m.group(1), line)
+
+    def xml_timestamp(m):
+        start = "<start>TIME</start>" if m.group(1) else ""
+        stop = "<stop>TIME</stop>" if m.group(2) else ""
+        return "<timestamp>%s%s</timestamp>" % (start, stop)
+
+    line = XML_TIMESTAMP.sub(xml_timestamp, line)
+    line = TEXT_ID.sub(lambda m: m.group(0) if m.group(1) else "id=" + ids.name(m.group(2)), line)
+    line = XML_INDEPENDENT.sub(
+        lambda m: XML_ID.sub(lambda i: "<id>%s</id>" % ids.name(i.group(1)), m.group(0)), line)
+    if events:
+        line = EVENT_TIME.sub("[TIME]\t", line)
+        padded = EVENT_TIME_PADDED.match(line)
+        if padded and len(padded.group(0)) - len(padded.group(0).split(".")[0]) == 9:
+            line = "[TIME-PADDED]\t" + line[padded.end():]
+        line = XML_WHEN.sub("<when>TIME</when>", line)
+    return line
+
+
+def main():
+    events = sys.argv[1] == "events"
+    ids = Ids()
+    data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    out = "".join(normalize_line(line, ids, events) for line in data.splitlines(keepends=True))
+    sys.stdout.buffer.write(out.encode("utf-8", "surrogateescape"))
+
+
+if __name__ == "__main__":
+    main()
