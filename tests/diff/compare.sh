@@ -38,26 +38,24 @@ diff_load_table() {
 }
 
 # run_in NS OUTDIR BINARY ARGS: the command line (shell words, may use
-# $DATA and a `< FILE` redirection) in namespace NS.
+# $DATA and a `< FILE` redirection) in namespace NS, through its runner.
 run_in() {
-    local ns=$1 out=$2 bin=$3 args=$4
+    local ns=$1 out=$2 bin=$3 args=$4 q
     mkdir -p "$out"
-    eval "in_ns \"\$ns\" \"\$bin\" $args" > "$out/stdout" 2> "$out/stderr" < /dev/null
-    echo $? > "$out/status"
+    q=$(printf %q "$out")
+    runner_do "$ns" "export DIFF_LINE_NAME=$(printf %q "${DIFF_LINE_NAME:-}") DIFF_KIND=$(printf %q "${DIFF_KIND:-}"); $(printf %q "$bin") < /dev/null $args > $q/stdout 2> $q/stderr; echo \$? > $q/status"
 }
 
 # The table after a table-changing command, as the reference shows it.
 dump_state() { # ns outdir
-    in_ns "$1" /bin/sh -c '"$0" -L -o extended,labels; "$0" -L expect; "$0" -L expect -f ipv6' \
-        "$REFERENCE_CONNTRACK" > "$2/table" 2> /dev/null
+    local ref q
+    ref=$(printf %q "$REFERENCE_CONNTRACK")
+    q=$(printf %q "$2/table")
+    runner_do "$1" "{ $ref -L -o extended,labels; $ref -L expect; $ref -L expect -f ipv6; } > $q 2> /dev/null"
 }
 
-normalize_outputs() { # dir mode
-    local f
-    for f in stdout stderr table; do
-        [ -f "$1/$f" ] || continue
-        $NORMALIZE "$2" < "$1/$f" > "$1/$f.n" && mv "$1/$f.n" "$1/$f"
-    done
+normalize_outputs() { # mode dir...
+    $NORMALIZE "$@" || bail "normalize.py failed"
 }
 
 # run_sound DIR: the run itself went as planned: it has an exit status,
@@ -148,32 +146,41 @@ rw_run() { # outdir binary args
     restore_fixture "$RW_FIXTURE"
     run_in "$ns" "$@"
     dump_state "$ns" "$1"
-    normalize_outputs "$1" table
+    normalize_outputs table "$1"
 }
 
-# write_argv FILE BINARY ARGS: the command line as NUL-terminated words.
+# write_argv FILE NAME KIND BINARY ARGS: the listener's command line as
+# NUL-terminated words, through env(1) to give it the line's name and kind.
 write_argv() {
-    local file=$1 bin=$2
-    eval "set -- $3"
-    printf '%s\0' "$bin" "$@" > "$file"
+    local file=$1 name=$2 kind=$3 bin=$4
+    eval "set -- $5"
+    printf '%s\0' /usr/bin/env "DIFF_LINE_NAME=$name" "DIFF_KIND=$kind" "$bin" "$@" > "$file"
 }
 
-# An event line: both listeners at once on one run of the scenario, so
-# they see the same events; a difference is a real one.
-compare_ev() { # kind name args refargs
-    local kind=$1 name=$2 args=$3 refargs=$4 dir
-    dir="$DIFF_WORK/run/$name.1"
-    mkdir -p "$dir/ref" "$dir/ours"
-    write_argv "$dir/ref/argv" "$REF" "$refargs"
-    write_argv "$dir/ours/argv" "$OURS" "$args"
-    run_event_scenario "${kind#ev:}" "$dir" ref ours || echo "launcher failed with status $?" >> "$dir/ref/status"
-    normalize_outputs "$dir/ref" events
-    normalize_outputs "$dir/ours" events
-    if same_outputs "$dir/ref" "$dir/ours"; then
-        pass_line "$name" "$kind" "$args" "$dir/ref"
-    else
-        fail_line "$name" "$kind" "$args" "$dir/ref" "$dir/ours"
-    fi
+# The event lines of one scenario: every listener, ours and the
+# reference's for every line, runs at once during one run of the scenario,
+# so each pair sees the very same events and a difference is a real one.
+run_events() { # scenario indexes...
+    local scenario=$1 i dir sides=()
+    shift
+    for i in "$@"; do
+        dir="$DIFF_WORK/run/${T_NAME[$i]}.1"
+        mkdir -p "$dir/ref" "$dir/ours"
+        write_argv "$dir/ref/argv" "${T_NAME[$i]}" "${T_KIND[$i]}" "$REF" "${T_REFARGS[$i]}"
+        write_argv "$dir/ours/argv" "${T_NAME[$i]}" "${T_KIND[$i]}" "$OURS" "${T_ARGS[$i]}"
+        sides+=("${T_NAME[$i]}.1/ref" "${T_NAME[$i]}.1/ours")
+    done
+    run_event_scenario "$scenario" "$DIFF_WORK/run" "${sides[@]}" ||
+        tap_diag "the event scenario $scenario failed (status $?)"
+    for i in "$@"; do
+        dir="$DIFF_WORK/run/${T_NAME[$i]}.1"
+        normalize_outputs events "$dir/ref" "$dir/ours"
+        if same_outputs "$dir/ref" "$dir/ours"; then
+            pass_line "${T_NAME[$i]}" "${T_KIND[$i]}" "${T_ARGS[$i]}" "$dir/ref"
+        else
+            fail_line "${T_NAME[$i]}" "${T_KIND[$i]}" "${T_ARGS[$i]}" "$dir/ref" "$dir/ours"
+        fi
+    done
 }
 
 pass_line() { # name kind args refdir
@@ -190,16 +197,29 @@ fail_line() { # name kind args refdir ourdir
 }
 
 diff_run_table() {
-    local i kind released=0
+    local i kind released=0 scenario
+    local -A events_of
     for i in "${!T_NAME[@]}"; do
         kind=${T_KIND[$i]}
+        [[ $kind == ev:* ]] && events_of[${kind#ev:}]+=" $i"
+    done
+    for i in "${!T_NAME[@]}"; do
+        kind=${T_KIND[$i]}
+        # Seen by both binaries: the harness's own test (mutant.py) uses them.
+        export DIFF_LINE_NAME="${T_NAME[$i]}" DIFF_KIND="$kind"
         case $kind in
         ro|ro:empty)
             RO_NS=router
             [ "$kind" = ro:empty ] && RO_NS=rw
             compare_line wait_quiet_moment ro_run "$kind" "${T_NAME[$i]}" "${T_ARGS[$i]}" "${T_REFARGS[$i]}" ;;
         ev:*)
-            compare_ev "$kind" "${T_NAME[$i]}" "${T_ARGS[$i]}" "${T_REFARGS[$i]}" ;;
+            # All the lines of a scenario at once, when its first one comes.
+            scenario=${kind#ev:}
+            if [ -n "${events_of[$scenario]:-}" ]; then
+                # shellcheck disable=SC2086
+                run_events "$scenario" ${events_of[$scenario]}
+                events_of[$scenario]=
+            fi ;;
         rw:*)
             if [ "$released" -eq 0 ]; then
                 diff_start_rw_phase

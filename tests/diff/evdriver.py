@@ -293,7 +293,7 @@ def main():
     def running():
         return [p for p in listeners if p.poll() is None]
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while running() and event_subscribers() < len(running()) and time.monotonic() < deadline:
         time.sleep(0.01)
     if running():
@@ -309,7 +309,7 @@ def main():
             notes.append("scenario-timeout")
         elif os.read(done_r, 1) != b"d":
             notes.append("scenario-failed")
-        time.sleep(0.2)  # let the listeners print the last events
+        time.sleep(0.5)  # let the listeners print the last events
         for p in running():
             p.send_signal(signal.SIGINT)
     for side, p in zip(sides, listeners):

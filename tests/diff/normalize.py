@@ -6,11 +6,14 @@
 # has exactly the reference's form, so a binary that prints it differently
 # still shows up in the diff.
 #
-#   normalize.py table|events < output > normalized
+#   normalize.py table|events DIR...
+#
+# rewrites DIR/stdout, DIR/stderr and DIR/table in place (those present).
 #
 # Ids become ID1, ID2, ... in order of first appearance, so the same entry
 # keeps the same name across the lines of one output.
 
+import os
 import re
 import sys
 
@@ -62,10 +65,17 @@ def normalize_line(line, ids, events):
 
 def main():
     events = sys.argv[1] == "events"
-    ids = Ids()
-    data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-    out = "".join(normalize_line(line, ids, events) for line in data.splitlines(keepends=True))
-    sys.stdout.buffer.write(out.encode("utf-8", "surrogateescape"))
+    for directory in sys.argv[2:]:
+        ids = Ids()
+        for name in ("stdout", "stderr", "table"):
+            path = os.path.join(directory, name)
+            if not os.path.exists(path):
+                continue
+            with open(path, "rb") as f:
+                data = f.read().decode("utf-8", "surrogateescape")
+            out = "".join(normalize_line(line, ids, events) for line in data.splitlines(keepends=True))
+            with open(path, "wb") as f:
+                f.write(out.encode("utf-8", "surrogateescape"))
 
 
 if __name__ == "__main__":

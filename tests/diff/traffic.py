@@ -14,7 +14,8 @@
 # The client writes "ready" to STATUS_FILE once its flows are done and then
 # holds its open connections until it is killed.  On SIGUSR1 it sends the
 # FTP commands that create expectations (PASV, PORT, EPSV, EPRT) on its open
-# control connections and writes "ftp-done" (the test sends the signal at a
+# control connections and, once answered, writes "ftp-done MS" (MS: the
+# millisecond of the second it was done; the test sends the signal at a
 # chosen instant, so that every expectation times out in step).
 #
 # Only the Python standard library; run it with /usr/bin/python3.
@@ -380,6 +381,10 @@ def recv_exactly(s, n):
 
 
 def recv_line(s):
+    # Acknowledge at once instead of after the delayed-ACK time: the packet
+    # counters of a rebuilt table must not depend on when it is read.
+    if s.type == socket.SOCK_STREAM:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
     data = b""
     while not data.endswith(b"\n"):
         chunk = s.recv(1)
@@ -509,7 +514,7 @@ def client(argv):
         signal.sigwait({signal.SIGUSR1})
         c.send_ftp_commands()
         with open(status_file, "a") as f:
-            f.write("ftp-done\n")
+            f.write("ftp-done %d\n" % (time.time() % 1 * 1000))
 
 
 def block_destroy_events(argv):
