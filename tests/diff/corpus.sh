@@ -281,15 +281,19 @@ restore_fixture() {
         runner_do rw "$(printf %q "$REFERENCE_CONNTRACK") -F > /dev/null 2>&1"
         ;;
     rules/*)
-        local name=${1#rules/} line command
-        command="{ $(printf %q "$REFERENCE_CONNTRACK") -F; $(printf %q "$REFERENCE_CONNTRACK") -R $(printf %q "$DATA/$name.rules")"
+        local name=${1#rules/} line command ref failed
+        printf -v ref %q "$REFERENCE_CONNTRACK"
+        printf -v failed %q "$DIFF_WORK/restore.failed"
+        printf -v command '{ %s -F; %s -R %q' "$ref" "$ref" "$DATA/$name.rules"
         if [ -f "$DATA/$name.labels" ]; then
             while read -r line; do
-                case $line in -*) command+=" && $(printf %q "$REFERENCE_CONNTRACK") $line" ;; esac
+                case $line in -*) command+=" && $ref $line" ;; esac
             done < "$DATA/$name.labels"
         fi
-        runner_do rw "$command; } > /dev/null 2>&1 || echo failed > $(printf %q "$DIFF_WORK/restore.failed")"
-        [ -e "$DIFF_WORK/restore.failed" ] && bail "cannot load fixture $name"
+        runner_do rw "$command; } > /dev/null 2>&1 || echo failed > $failed"
+        if [ -e "$DIFF_WORK/restore.failed" ]; then
+            bail "cannot load fixture $name"
+        fi
         ;;
     nat)
         if [ -n "${CLIENT_PID:-}" ]; then
