@@ -95,7 +95,7 @@ trap 'ns_cleanup; if [ -n "${DIFF_KEEP:-}" ]; then echo "# outputs kept in $DIFF
 # Files the table refers to as $DATA/...
 DATA="$DIFF_WORK/data"
 mkdir -p "$DATA"
-cp "$DIFF_SRC"/*.rules "$DATA/"
+cp "$DIFF_SRC"/*.rules "$DIFF_SRC"/*.labels "$DATA/"
 export DATA
 
 diff_prepare_etc

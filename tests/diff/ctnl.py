@@ -3,6 +3,7 @@
 # Python standard library: create, update, delete and dump entries.
 #
 #   ctnl.py arm-corpus   (inside the router's namespace)
+#   ctnl.py fill COUNT [FIRST]   (the benchmark's table)
 #
 # arm-corpus re-arms the timeout of every entry, zones included (which
 # `conntrack -U` cannot reach), then makes four entries and deletes them:
@@ -215,11 +216,48 @@ def arm_corpus():
         nl.delete(socket.AF_INET, tuple_attrs(CTA_TUPLE_ORIG, src, "192.0.2.250", proto, sport, dport))
 
 
+# The benchmark's table (bench/conntrack-bench.sh): ESTABLISHED TCP
+# entries from 198.18.0.1 to 198.19.0.1 (the benchmarking prefix), entry i
+# with source port 1024 + i % 50000 and destination port 80 + i // 50000.
+BENCH_SRC, BENCH_DST = "198.18.0.1", "198.19.0.1"
+
+
+def bench_tuple(i):
+    return 1024 + i % 50000, 80 + i // 50000
+
+
+def fill(count, first=0):
+    """Creates the entries first..first+count-1, many messages per send
+    and no acknowledgement each (the table is checked by counting)."""
+    nl = Ctnetlink()
+    nl.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    batch = []
+    flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL
+    protoinfo = nest(CTA_PROTOINFO, nest(CTA_PROTOINFO_TCP, nla(CTA_PROTOINFO_TCP_STATE,
+                                                               struct.pack("B", TCP_CONNTRACK_ESTABLISHED))))
+    timeout = nla(CTA_TIMEOUT, struct.pack("!I", 3600))
+    for i in range(first, first + count):
+        sport, dport = bench_tuple(i)
+        attrs = (tuple_attrs(CTA_TUPLE_ORIG, BENCH_SRC, BENCH_DST, socket.IPPROTO_TCP, sport, dport) +
+                 tuple_attrs(CTA_TUPLE_REPLY, BENCH_DST, BENCH_SRC, socket.IPPROTO_TCP, dport, sport) +
+                 timeout + protoinfo)
+        payload = struct.pack("=BBH", socket.AF_INET, 0, 0) + attrs
+        batch.append(struct.pack("=IHHII", 16 + len(payload), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW,
+                                 flags, i, 0) + payload)
+        if len(batch) == 256:
+            nl.sock.send(b"".join(batch))
+            batch = []
+    if batch:
+        nl.sock.send(b"".join(batch))
+
+
 def main():
     if sys.argv[1:] == ["arm-corpus"]:
         arm_corpus()
+    elif sys.argv[1:2] == ["fill"] and len(sys.argv) in (3, 4):
+        fill(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) == 4 else 0)
     else:
-        sys.exit("usage: ctnl.py arm-corpus")
+        sys.exit("usage: ctnl.py arm-corpus | fill COUNT [FIRST]")
 
 
 if __name__ == "__main__":
