@@ -13,7 +13,9 @@ T_REFARGS=()
 # first (on the corpus), then event lines, then table-changing lines (which
 # rebuild tables and so end the corpus).
 diff_load_table() {
-    local phase kind name rest args refargs
+    local phase kind name rest args refargs duplicate
+    duplicate=$(awk '$1 !~ /^(#|$)/ { print $2 }' "$1" | sort | uniq -d | head -n 1)
+    [ -z "$duplicate" ] || bail "the command table names $duplicate twice"
     for phase in ro ev rw; do
         while read -r kind name rest; do
             case $kind in ''|'#'*) continue ;; esac
@@ -39,13 +41,15 @@ diff_load_table() {
 
 # run_in NS OUTDIR BINARY ARGS: the command line (shell words, may use
 # $DATA and a `< FILE` redirection) in namespace NS, through its runner.
+# Both binaries get "conntrack" as argv[0], as when run from PATH: the
+# usage text shows it.
 run_in() {
     local ns=$1 out=$2 bin=$3 args=$4 q qbin qname qkind
     printf -v q %q "$out"
     printf -v qbin %q "$bin"
     printf -v qname %q "${DIFF_LINE_NAME:-}"
     printf -v qkind %q "${DIFF_KIND:-}"
-    runner_do "$ns" "mkdir -p $q; export DIFF_LINE_NAME=$qname DIFF_KIND=$qkind; $qbin < /dev/null $args > $q/stdout 2> $q/stderr; echo \$? > $q/status"
+    runner_do "$ns" "mkdir -p $q; export DIFF_LINE_NAME=$qname DIFF_KIND=$qkind; (exec -a conntrack $qbin < /dev/null $args > $q/stdout 2> $q/stderr); echo \$? > $q/status"
 }
 
 # The table after a table-changing command, as the reference shows it.
@@ -183,12 +187,13 @@ rw_run() { # outdir binary args
     normalize_outputs table "$1"
 }
 
-# write_argv FILE NAME KIND BINARY ARGS: the listener's command line as
-# NUL-terminated words, through env(1) to give it the line's name and kind.
+# write_argv FILE NAME KIND BINARY ARGS: what evdriver.py needs to start a
+# listener, as NUL-terminated words: the line's name and kind (for its
+# environment), the binary, its arguments.
 write_argv() {
     local file=$1 name=$2 kind=$3 bin=$4
     eval "set -- $5"
-    printf '%s\0' /usr/bin/env "DIFF_LINE_NAME=$name" "DIFF_KIND=$kind" "$bin" "$@" > "$file"
+    printf '%s\0' "$name" "$kind" "$bin" "$@" > "$file"
 }
 
 # The event lines of one scenario: every listener, ours and the

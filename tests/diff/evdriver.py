@@ -5,8 +5,9 @@
 #
 #   evdriver.py SCENARIO OUTDIR SIDE...
 #
-# Each SIDE is a directory under OUTDIR whose file "argv" holds a listener's
-# command line (NUL-terminated words).  All listeners run at the same time
+# Each SIDE is a directory under OUTDIR whose file "argv" holds, as
+# NUL-terminated words, the command-table line's name and kind (given to the
+# listener as DIFF_LINE_NAME and DIFF_KIND), the binary and its arguments.  All listeners run at the same time
 # and see the very same events: their outputs differ only if the binaries
 # do.
 #
@@ -285,10 +286,13 @@ def main():
     notes = []
     listeners = []
     for side in sides:
-        command = read_argv(os.path.join(outdir, side, "argv"))
+        name, kind, binary, *args = read_argv(os.path.join(outdir, side, "argv"))
+        env = dict(os.environ, DIFF_LINE_NAME=name, DIFF_KIND=kind)
         with open(os.path.join(outdir, side, "stdout"), "wb") as out, \
              open(os.path.join(outdir, side, "stderr"), "wb") as err:
-            listeners.append(subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL))
+            # argv[0] "conntrack", as when run from PATH
+            listeners.append(subprocess.Popen(["conntrack"] + args, executable=binary, env=env,
+                                              stdout=out, stderr=err, stdin=subprocess.DEVNULL))
 
     def running():
         return [p for p in listeners if p.poll() is None]

@@ -55,7 +55,9 @@ def main():
         return
     reference = os.environ.get("REFERENCE_CONNTRACK", "/usr/sbin/conntrack")
     mode = mode_of(os.environ.get("DIFF_LINE_NAME", ""), os.environ.get("DIFF_KIND", ""))
-    child = subprocess.Popen([reference] + sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The harness runs every binary as "conntrack" (argv[0]); so does this.
+    child = subprocess.Popen(["conntrack"] + sys.argv[1:], executable=reference,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda number, _: child.send_signal(number))
     out, err = child.communicate()
