@@ -10,6 +10,19 @@
 #
 # rewrites DIR/stdout, DIR/stderr and DIR/table in place (those present).
 #
+#   normalize.py fix NAME[,NAME...] DIR...
+#
+# rewrites the reference's outputs in DIR as 1.4.9 prints them, for the
+# lines where ours follows a 1.4.9 fix of an output (docs/compatibility.md)
+# and no reference arguments give the same output ("%%fix" in
+# commands.txt).  Each fix changes exactly what 1.4.9 changed, nothing else:
+#
+#   help-1.4.9     the usage text: the typo "Source addres from" fixed, and
+#                  the --labelmap option (new in 1.4.9) listed after
+#                  --mask-dst, worded as HELP_LABELMAP below
+#   xml-userspace  no " [USERSPACE] portid=N progname=NAME" tag after an
+#                  XML event line
+#
 # Ids become ID1, ID2, ... in order of first appearance, so the same entry
 # keeps the same name across the lines of one output.
 
@@ -30,6 +43,40 @@ EVENT_TIME = re.compile(r"^\[\d{8,}\.\d{6}\]\t")
 EVENT_TIME_PADDED = re.compile(r"^\[\d{8,}\.(\d{1,5}) +\]\t")
 XML_WHEN = re.compile(r"<when><hour>\d+</hour><min>\d+</min><sec>\d+</sec><wday>\d+</wday>"
                       r"<day>\d+</day><month>\d+</month><year>\d+</year></when>")
+
+
+# The help line of --labelmap, as ours words it (1.4.9 added the option).
+HELP_LABELMAP = "  --labelmap path\t\tLabel map file (1.4.9)\n"
+HELP_MASK_DST = "  --mask-dst ip\t\t\tDestination mask address\n"
+XML_USERSPACE = re.compile(r"^(<flow .*</flow>) \[USERSPACE\] portid=\d+( progname=\S*)?$")
+
+
+def fix_help(line):
+    line = line.replace("Source addres from", "Source address from")
+    if line == HELP_MASK_DST:
+        line += HELP_LABELMAP
+    return line
+
+
+def fix_xml_userspace(line):
+    body = line.rstrip("\n")
+    m = XML_USERSPACE.match(body)
+    return m.group(1) + line[len(body):] if m else line
+
+
+FIXES = {"help-1.4.9": fix_help, "xml-userspace": fix_xml_userspace}
+
+
+def rewrite(directory, change):
+    for name in ("stdout", "stderr", "table"):
+        path = os.path.join(directory, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read().decode("utf-8", "surrogateescape")
+        out = "".join(change(line) for line in data.splitlines(keepends=True))
+        with open(path, "wb") as f:
+            f.write(out.encode("utf-8", "surrogateescape"))
 
 
 class Ids:
@@ -64,18 +111,21 @@ def normalize_line(line, ids, events):
 
 
 def main():
+    if sys.argv[1] == "fix":
+        fixes = [FIXES[name] for name in sys.argv[2].split(",")]  # KeyError: a typo in the table
+
+        def change(line):
+            for fix in fixes:
+                line = fix(line)
+            return line
+
+        for directory in sys.argv[3:]:
+            rewrite(directory, change)
+        return
     events = sys.argv[1] == "events"
     for directory in sys.argv[2:]:
         ids = Ids()
-        for name in ("stdout", "stderr", "table"):
-            path = os.path.join(directory, name)
-            if not os.path.exists(path):
-                continue
-            with open(path, "rb") as f:
-                data = f.read().decode("utf-8", "surrogateescape")
-            out = "".join(normalize_line(line, ids, events) for line in data.splitlines(keepends=True))
-            with open(path, "wb") as f:
-                f.write(out.encode("utf-8", "surrogateescape"))
+        rewrite(directory, lambda line: normalize_line(line, ids, events))
 
 
 if __name__ == "__main__":
