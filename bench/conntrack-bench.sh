@@ -31,6 +31,7 @@ CTNL="/usr/bin/python3 $top/tests/diff/ctnl.py"
 
 if [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
     [ "$(id -u)" -eq 0 ] || { echo "conntrack-bench: needs root (a network namespace)" >&2; exit 1; }
+    [ -x /usr/bin/time ] || { echo "conntrack-bench: needs GNU time (/usr/bin/time, Debian package time)" >&2; exit 1; }
     for bin in "$OURS" "$REF"; do
         [ -x "$bin" ] || { echo "conntrack-bench: no executable $bin" >&2; exit 1; }
     done
