@@ -171,7 +171,8 @@ report() { # name result kind refdir
 # reference run just before or just after it.  When it equals neither and
 # those two are equal, nothing moved in the table while ours ran: the
 # difference is real and the line fails at once; otherwise (a timer ticked,
-# the machine was slow) the attempt is repeated.
+# the machine was slow) the attempt is repeated.  Tables rebuilt by
+# traffic are the exception (below).
 compare_line() {
     local prepare=$1 runner=$2 kind=$3 name=$4 args=$5 refargs=$6 dir attempt
     for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
@@ -190,6 +191,11 @@ compare_line() {
             pass_line "$name" "$kind" "$args" "$dir/ref2"
             return
         fi
+        # A table rebuilt by replaying traffic (rw:nat) may itself come out
+        # different (a delayed ACK sent apart on a busy machine adds a
+        # packet to a counter): there, equal reference runs prove nothing
+        # about ours's rebuild, and only ATTEMPTS differing rebuilds fail.
+        [ "$kind" = rw:nat ] && continue
         same_outputs "$dir/ref" "$dir/ref2" && break
     done
     fail_line "$name" "$kind" "$args" "$dir/ref2" "$dir/ours"
