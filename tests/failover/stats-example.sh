@@ -1,0 +1,59 @@
+#!/bin/bash
+# etc/conntrackd-stats.conf works as shipped (only its paths changed): the
+# daemon follows a namespace's table and logs each flow that ends.
+# The reference always; ours too with CTD_FAILOVER_OURS=1.
+. "$CTD_TESTS_SRCDIR/lib/tap.sh"
+. "$CTD_TESTS_SRCDIR/lib/netns.sh"
+. "$CTD_TESTS_SRCDIR/failover/lib.sh"
+
+work=$(mktemp -d /tmp/ctd-stats-example.XXXXXX)
+trap 'ns_cleanup; rm -rf "$work"' EXIT
+
+impls=ref
+[ "${CTD_FAILOVER_OURS:-0}" = 1 ] && impls="ref ours"
+
+for impl in $impls; do
+    bin=$(fo_daemon_bin "$impl")
+    dir="$work/$impl"
+    mkdir -p "$dir"
+    # The Stats section comes first: its LogFile is the flow log, the
+    # General one the daemon's own.
+    sed -e "0,/^[[:space:]]*LogFile[[:space:]]/ s|^\([[:space:]]*LogFile[[:space:]]\+\).*|\1$dir/stats.log|" \
+        -e "/^General/,\$ s|^\([[:space:]]*LogFile[[:space:]]\+\).*|\1$dir/conntrackd.log|" \
+        -e "s|^\([[:space:]]*LockFile[[:space:]]\+\).*|\1$dir/conntrackd.lock|" \
+        -e "s|^\([[:space:]]*Path[[:space:]]\+\).*|\1$dir/conntrackd.ctl|" \
+        "$FO_ETC_SRC/conntrackd-stats.conf" > "$dir/conntrackd.conf"
+    ns_new "st$impl"
+    ns=$(ns_name "st$impl")
+    # Loads nf_conntrack in the namespace (events need it).
+    ip netns exec "$ns" nft add table inet t \; add chain inet t c '{ type filter hook output priority 0; ct state new accept; }'
+    ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" > "$dir/console" 2>&1 &
+    disown $!
+    answers() { ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" -s > /dev/null 2>&1; }
+    if ! fo_wait 20 answers; then
+        fails "$impl: the daemon runs with conntrackd-stats.conf" true
+        tap_diag "$(cat "$dir/console" "$dir/conntrackd.log" 2>/dev/null | tail -n 10)"
+        continue
+    fi
+    ok "$impl: the daemon runs with conntrackd-stats.conf" true
+    ip netns exec "$ns" "$FO_CONNTRACK" -I -p tcp -s 198.51.100.10 -d 203.0.113.10 --sport 1111 --dport 80 \
+        --state ESTABLISHED -u ASSURED,SEEN_REPLY -t 100 > /dev/null 2>&1
+    ip netns exec "$ns" "$FO_CONNTRACK" -I -p udp -s 198.51.100.10 -d 203.0.113.10 --sport 2222 --dport 53 \
+        -t 100 > /dev/null 2>&1
+    ip netns exec "$ns" "$FO_CONNTRACK" -I -p icmp -s 198.51.100.10 -d 203.0.113.10 --icmp-type 8 --icmp-code 0 \
+        --icmp-id 7 -t 100 > /dev/null 2>&1
+    cached() { ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" -i 2>/dev/null | grep -c 'src=198.51.100.10'; }
+    fo_wait 10 test "$(cached)" -ge 2
+    like "$(ip netns exec "$ns" "$FO_CONNTRACK" -L 2>/dev/null)" 'icmp .*id=7' "$impl: an ICMP flow is in the table too"
+    ip netns exec "$ns" "$FO_CONNTRACK" -D -s 198.51.100.10 > /dev/null 2>&1
+    logged() { [ "$(grep -c 'src=198.51.100.10' "$dir/stats.log" 2>/dev/null)" -ge 2 ]; }
+    fo_wait 10 logged
+    log=$(cat "$dir/stats.log" 2>/dev/null)
+    like "$log" $'^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}\ttcp +6 .*sport=1111 dport=80' \
+        "$impl: the ended TCP flow is logged with its time"
+    like "$log" 'udp +17 .*sport=2222 dport=53' "$impl: the ended UDP flow is logged"
+    unlike "$log" 'icmp' "$impl: ICMP is not logged (the example accepts TCP and UDP only)"
+    [ -s "$dir/stats.log" ] || tap_diag "$(cat "$dir/console" 2>/dev/null | tail -n 10)"
+done
+
+tap_done
