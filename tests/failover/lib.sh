@@ -3,14 +3,14 @@
 # replicating the connection-tracking table over a dedicated link.  Used by
 # the tests in this directory and by the top-level demo-failover script.
 #
-#                LAN A 198.51.100.0/24            LAN B 203.0.113.0/24
+#               LAN A 198.51.100.0/24             LAN B 203.0.113.0/24
 #   client .10 ── bridge ──┬── eth0 fw1 eth1 ──┬── bridge ── .10 server
-#   (gw .1)                │   .2   eth2   .2  │           (gw .1)
-#                          │        │192.0.2.1 │
-#                          │        │          │
-#                          │        │192.0.2.2 │
+#   (gw .1)                │   .2   eth2  .2   │          (gw .1)
+#                          │     192.0.2.1     │
+#                          │ (dedicated link)  │
+#                          │     192.0.2.2     │
 #                          └── eth0 fw2 eth1 ──┘
-#                              .3          .3
+#                              .3         .3
 #
 # The virtual gateways 198.51.100.1 and 203.0.113.1 belong to whichever
 # firewall keepalived makes MASTER.  Each firewall forwards with a stateful
@@ -33,6 +33,7 @@
 #   FO_CONNTRACK          a conntrack CLI, to look at the kernel tables
 #                         (/usr/sbin/conntrack)
 #   FO_KEEPALIVED         keepalived                (keepalived)
+#   FO_PYTHON             python3 for flow.py       (/usr/bin/python3)
 #   FO_ADVERT             VRRP advert interval in seconds (0.5)
 #   FO_ALARM_REFRESH      RefreshTime given to ALARM mode (1)
 #   FO_ETC_SRC, FO_ETC_BUILD   etc/ in the source and the build tree
