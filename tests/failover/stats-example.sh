@@ -1,13 +1,17 @@
 #!/bin/bash
 # etc/conntrackd-stats.conf works as shipped (only its paths changed): the
-# daemon follows a namespace's table and logs each flow that ends.
+# daemon follows a namespace's table and logs each flow that ends.  And what
+# etc/conntrackd.service relies on: sd_notify readiness, the watchdog, a
+# clean stop on SIGTERM.
 # The reference always; ours too with CTD_FAILOVER_OURS=1.
 . "$CTD_TESTS_SRCDIR/lib/tap.sh"
 . "$CTD_TESTS_SRCDIR/lib/netns.sh"
 . "$CTD_TESTS_SRCDIR/failover/lib.sh"
 
 work=$(mktemp -d /tmp/ctd-stats-example.XXXXXX)
-trap 'ns_cleanup; rm -rf "$work"' EXIT
+notify_listener=""
+# The sd_notify listener runs outside the namespaces: stop it ourselves.
+trap '[ -n "$notify_listener" ] && kill "$notify_listener" 2>/dev/null; ns_cleanup; rm -rf "$work"' EXIT
 
 impls=ref
 [ "${CTD_FAILOVER_OURS:-0}" = 1 ] && impls="ref ours"
@@ -27,12 +31,28 @@ for impl in $impls; do
     ns=$(ns_name "st$impl")
     # Loads nf_conntrack in the namespace (events need it).
     ip netns exec "$ns" nft add table inet t \; add chain inet t c '{ type filter hook output priority 0; ct state new accept; }'
-    ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" > "$dir/console" 2>&1 &
-    disown $!
+    # What systemd would see of it (etc/conntrackd.service is Type=notify
+    # with WatchdogSec): every sd_notify datagram, with its time.
+    "$FO_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    data = s.recv(4096).decode(errors="replace")
+    for line in data.splitlines():
+        out.write("%.3f %s\n" % (time.time(), line))
+' "$dir/notify.sock" "$dir/notify.log" &
+    notify_listener=$!
+    fo_wait 5 test -S "$dir/notify.sock"
+    NOTIFY_SOCKET="$dir/notify.sock" WATCHDOG_USEC=1000000 \
+        ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" > "$dir/console" 2>&1 &
+    daemon_pid=$!
     answers() { ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" -s > /dev/null 2>&1; }
     if ! fo_wait 20 answers; then
         fails "$impl: the daemon runs with conntrackd-stats.conf" true
         tap_diag "$(cat "$dir/console" "$dir/conntrackd.log" 2>/dev/null | tail -n 10)"
+        kill "$notify_listener" 2>/dev/null
         continue
     fi
     ok "$impl: the daemon runs with conntrackd-stats.conf" true
@@ -54,6 +74,22 @@ for impl in $impls; do
     like "$log" 'udp +17 .*sport=2222 dport=53' "$impl: the ended UDP flow is logged"
     unlike "$log" 'icmp' "$impl: ICMP is not logged (the example accepts TCP and UDP only)"
     [ -s "$dir/stats.log" ] || tap_diag "$(cat "$dir/console" 2>/dev/null | tail -n 10)"
+
+    # The unit's contract: READY=1 once running, WATCHDOG=1 at least every
+    # half WatchdogSec (here 1 s), STOPPING=1 on SIGTERM.
+    sleep 2
+    kill -TERM "$daemon_pid"
+    wait "$daemon_pid"
+    is "$?" 0 "$impl: SIGTERM stops the daemon with status 0"
+    sleep 0.2
+    kill "$notify_listener" 2>/dev/null
+    wait "$notify_listener" 2>/dev/null
+    notes=$(cat "$dir/notify.log" 2>/dev/null)
+    has "$notes" "READY=1" "$impl: the daemon tells systemd it is ready (Type=notify)"
+    pings=$(grep -c ' WATCHDOG=1$' "$dir/notify.log" 2>/dev/null)
+    # Over the ~2.5 s it ran after READY, at one ping per 0.5 s.
+    ok "$impl: the daemon pings the watchdog at half WATCHDOG_USEC ($pings pings)" test "${pings:-0}" -ge 4
+    has "$notes" "STOPPING=1" "$impl: the daemon tells systemd it is stopping"
 done
 
 tap_done
