@@ -49,7 +49,9 @@ while True:
         ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" > "$dir/console" 2>&1 &
     daemon_pid=$!
     answers() { ip netns exec "$ns" "$bin" -C "$dir/conntrackd.conf" -s > /dev/null 2>&1; }
-    if ! fo_wait 20 answers; then
+    answers_or_gone() { fo_gone "$daemon_pid" || answers; }
+    fo_wait 20 answers_or_gone
+    if ! answers; then
         fails "$impl: the daemon runs with conntrackd-stats.conf" true
         tap_diag "$(cat "$dir/console" "$dir/conntrackd.log" 2>/dev/null | tail -n 10)"
         kill "$notify_listener" 2>/dev/null
