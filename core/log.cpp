@@ -83,9 +83,10 @@ std::string Logger::format_line(int priority, std::string_view message) const {
 void Logger::log(int priority, std::string_view message) {
     if (priority == log_debug && !debug_)
         return;
-    if (console_ || file_) {
+    bool to_console = console_ && priority <= console_max_priority_;
+    if (to_console || file_) {
         std::string line = format_line(priority, message);
-        if (console_) {
+        if (to_console) {
             std::FILE *out = priority <= log_warning ? stderr : stdout;
             std::fwrite(line.data(), 1, line.size(), out);
             std::fflush(out);

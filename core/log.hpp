@@ -29,6 +29,9 @@ public:
     // stderr.  Daemon mode switches it off once the log targets are open.
     void set_console(bool enabled) { console_ = enabled; }
     bool console() const { return console_; }
+    // Console lines only up to this priority (default: all).  A daemon
+    // still attached to its caller's terminal shows warnings and errors.
+    void set_console_max_priority(int priority) { console_max_priority_ = priority; }
     void set_debug(bool enabled) { debug_ = enabled; }
 
     // Opens (append, 0600 through the daemon's umask) the log file.  Returns
@@ -49,6 +52,7 @@ private:
         void operator()(std::FILE *f) const { std::fclose(f); }
     };
     bool console_ = true;
+    int console_max_priority_ = log_debug;
     bool debug_ = false;
     bool syslog_ = false;
     std::string file_path_;

@@ -1,19 +1,96 @@
 // conntrackd: the connection tracking daemon.
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "config.h"
+#include "config/config.hpp"
+#include "control_client.hpp"
+#include "daemon.hpp"
+#include "daemon_setup.hpp"
 #include "log.hpp"
+#include "modes.hpp"
 #include "options.hpp"
 #include "plugin_commands.hpp"
 #include "plugin_host.hpp"
 #include "plugin_loader.hpp"
 
+namespace {
+
+using namespace ctd;
+
+// CONNTRACKD_PLUGIN_DIR replaces the built-in directory (the test suite uses
+// it so that an installed copy can never interfere); --plugin-dir adds one.
+std::unique_ptr<PluginLoader> make_loader(const Options &options, PluginHost *host) {
+    const char *dir = std::getenv("CONNTRACKD_PLUGIN_DIR");
+    auto loader = std::make_unique<PluginLoader>(dir && *dir ? dir : CTD_PLUGINDIR, host);
+    for (const std::string &extra : options.plugin_dirs)
+        loader->add_directory(extra);
+    return loader;
+}
+
+// Client requests and the daemon both read the config file (a client needs
+// the socket path), so a config error breaks both, as in the reference.
+bool read_config(const std::string &path, config::Config &out) {
+    try {
+        out = config::parse_file(path);
+        return true;
+    } catch (const std::exception &e) {
+        logger().log(log_error, e.what());
+        return false;
+    }
+}
+
+DaemonSettings daemon_settings(const config::General &general) {
+    DaemonSettings settings;
+    settings.unix_path = general.unix_path;
+    settings.lock_file = general.lock_file;
+    settings.log_file = general.log_file;
+    settings.syslog_facility = general.syslog_facility;
+    settings.scheduler_policy = general.scheduler.effective_type();
+    settings.scheduler_priority = general.scheduler.effective_priority();
+    settings.systemd = general.systemd;
+    return settings;
+}
+
+int run_daemon(const Options &options, const config::Config &config) {
+    // Plugins and the mode live from the daemon's initialisation to its
+    // shutdown, on the daemon's own main loop.
+    std::unique_ptr<PluginHost> host;
+    std::unique_ptr<PluginLoader> loader;
+    std::unique_ptr<Mode> mode;
+    Daemon::Hooks hooks;
+    hooks.init = [&](Daemon &daemon, std::string &error) {
+        try {
+            host = std::make_unique<PluginHost>(&daemon.loop());
+            loader = make_loader(options, host.get());
+            mode = make_mode(config, daemon.loop(), *host, *loader, daemon.netlink_counters(),
+                             daemon.processes());
+            if (mode) {
+                mode->start();
+                daemon.control().add_handler(
+                    [&mode](ControlSession &session) { return mode->handle_request(session); });
+            }
+            return true;
+        } catch (const std::exception &e) {
+            error = e.what();
+            return false;
+        }
+    };
+    hooks.shutdown = [&](Daemon &) {
+        mode.reset();
+        loader.reset();
+        host.reset();
+    };
+    Daemon daemon(daemon_settings(config.general), options.daemonize, std::move(hooks));
+    return daemon.run();
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
-    using namespace ctd;
     std::vector<std::string> args(argv, argv + argc);
     ParseOutcome parsed = parse_options(args);
     Logger &log = logger();
@@ -33,23 +110,46 @@ int main(int argc, char **argv) {
     if (parsed.exit_now)
         return parsed.exit_status;
 
-    EventLoop loop;
-    PluginHost host(&loop);
-    // CONNTRACKD_PLUGIN_DIR replaces the built-in directory (the test suite
-    // uses it so that an installed copy can never interfere).
-    const char *plugin_dir = std::getenv("CONNTRACKD_PLUGIN_DIR");
-    PluginLoader loader(plugin_dir && *plugin_dir ? plugin_dir : CTD_PLUGINDIR, &host);
-    for (const std::string &dir : options.plugin_dirs)
-        loader.add_directory(dir);
-
     switch (options.mode) {
-    case Options::Mode::list_plugins:
-        return list_plugins(loader);
-    case Options::Mode::plugin_info:
-        return describe_plugin(loader, options.plugin_spec);
+    case Options::Mode::list_plugins: {
+        auto loader = make_loader(options, nullptr);
+        return list_plugins(*loader);
+    }
+    case Options::Mode::plugin_info: {
+        EventLoop loop;
+        PluginHost host(&loop);
+        auto loader = make_loader(options, &host);
+        return describe_plugin(*loader, options.plugin_spec);
+    }
+    case Options::Mode::request: {
+        config::Config config;
+        if (!read_config(options.config_file, config))
+            return 1;
+        return send_control_request(config.general.unix_path, *options.request, stdout);
+    }
+    case Options::Mode::none:
+    case Options::Mode::daemon: {
+        config::Config config;
+        if (!read_config(options.config_file, config))
+            return 1;
+        if (options.config_test) {
+            EventLoop loop;
+            PluginHost host(&loop);
+            auto loader = make_loader(options, &host);
+            int problems = config_test(config, *loader);
+            if (problems) {
+                log.logf(log_error, "%s: %d problem%s found", config.file.c_str(), problems,
+                         problems == 1 ? "" : "s");
+                return 1;
+            }
+            std::printf("%s: configuration is valid\n", config.file.c_str());
+            return 0;
+        }
+        for (const std::string &warning : config.warnings)
+            log.log(log_warning, warning);
+        return run_daemon(options, config);
+    }
     default:
-        log.log(log_error, "this build of conntrackd does not run the daemon or client requests "
-                           "yet; see README.md for what works today");
         return 1;
     }
 }

@@ -34,6 +34,56 @@ PluginHost::PluginHost(EventLoop *loop) : loop_(loop) {
     api_.counter_new = &PluginHost::counter_new;
     api_.counter_add = &PluginHost::counter_add;
     api_.flow_format = &PluginHost::flow_format;
+    api_.transport_event = &PluginHost::transport_event;
+    // Sync services: each call goes to the engine that is running, if any.
+    api_.object_area = [](ctd_host *h, ctd_object *o) -> void * {
+        SyncServices *s = sync_of(h);
+        return s && o ? s->object_area(o) : nullptr;
+    };
+    api_.object_of_area = [](ctd_host *h, void *area) -> ctd_object * {
+        SyncServices *s = sync_of(h);
+        return s && area ? s->object_of_area(area) : nullptr;
+    };
+    api_.object_state = [](ctd_host *h, ctd_object *o) -> uint32_t {
+        SyncServices *s = sync_of(h);
+        return s && o ? s->object_state(o) : CTD_OBJECT_DEAD;
+    };
+    api_.object_hold = [](ctd_host *h, ctd_object *o) {
+        if (SyncServices *s = sync_of(h); s && o)
+            s->object_hold(o);
+    };
+    api_.object_release = [](ctd_host *h, ctd_object *o) {
+        if (SyncServices *s = sync_of(h); s && o)
+            s->object_release(o);
+    };
+    api_.cache_iterate = [](ctd_host *h, void (*visit)(void *, ctd_object *), void *user) {
+        if (SyncServices *s = sync_of(h); s && visit)
+            s->cache_iterate(visit, user);
+    };
+    api_.send_object = [](ctd_host *h, ctd_object *o, uint8_t flags) -> uint32_t {
+        SyncServices *s = sync_of(h);
+        return s && o ? s->send_object(o, flags) : 0;
+    };
+    api_.send_control = [](ctd_host *h, uint8_t flags, uint32_t from, uint32_t to) -> uint32_t {
+        SyncServices *s = sync_of(h);
+        return s ? s->send_control(flags, from, to) : 0;
+    };
+    api_.send_flush = [](ctd_host *h) {
+        if (SyncServices *s = sync_of(h))
+            s->send_flush();
+    };
+    api_.seq_track = [](ctd_host *h, uint32_t seq) -> uint32_t {
+        SyncServices *s = sync_of(h);
+        return s ? s->seq_track(seq) : CTD_SEQ_UNSET;
+    };
+    api_.seq_update = [](ctd_host *h, uint32_t seq) {
+        if (SyncServices *s = sync_of(h))
+            s->seq_update(seq);
+    };
+    api_.set_external_timeout = [](ctd_host *h, uint32_t seconds) {
+        if (SyncServices *s = sync_of(h))
+            s->set_external_timeout(seconds);
+    };
 }
 
 std::unique_ptr<ctd_host> PluginHost::make_handle(const std::string &label) {
@@ -135,6 +185,11 @@ size_t PluginHost::flow_format(ctd_host *host, const ctd_flow *flow, uint32_t fo
         return 0;
     }
     return host->owner->formatter_(*flow, format, buf, len);
+}
+
+void PluginHost::transport_event(ctd_host *host, void *link_context, uint32_t event) {
+    if (host && host->owner->transport_event_handler_)
+        host->owner->transport_event_handler_(link_context, event);
 }
 
 } // namespace ctd

@@ -36,10 +36,31 @@ struct ctd_timer {
 
 namespace ctd {
 
+// What the sync engine offers sync-mode plugins (ctd_host_api, ABI 1.1).
+class SyncServices {
+public:
+    virtual ~SyncServices() = default;
+    virtual void *object_area(ctd_object *object) = 0;
+    virtual ctd_object *object_of_area(void *area) = 0;
+    virtual uint32_t object_state(ctd_object *object) = 0;
+    virtual void object_hold(ctd_object *object) = 0;
+    virtual void object_release(ctd_object *object) = 0;
+    virtual void cache_iterate(void (*visit)(void *, ctd_object *), void *user) = 0;
+    virtual uint32_t send_object(ctd_object *object, uint8_t flags) = 0;
+    virtual uint32_t send_control(uint8_t flags, uint32_t from, uint32_t to) = 0;
+    virtual void send_flush() = 0;
+    virtual uint32_t seq_track(uint32_t seq) = 0;
+    virtual void seq_update(uint32_t seq) = 0;
+    virtual void set_external_timeout(uint32_t seconds) = 0;
+};
+
 class PluginHost {
 public:
     using FlowFormatter =
         std::function<size_t(const ctd_flow &, uint32_t format, char *buf, size_t len)>;
+    // Receives a transport's CTD_TRANSPORT_EVENT_* for the link created
+    // with `link_context`.
+    using TransportEventHandler = std::function<void(void *link_context, uint32_t event)>;
 
     // `loop` may be null for inspection-only uses; fd and timer services
     // then fail cleanly.
@@ -53,6 +74,11 @@ public:
     std::unique_ptr<ctd_host> make_handle(const std::string &label);
 
     void set_flow_formatter(FlowFormatter formatter) { formatter_ = std::move(formatter); }
+    void set_transport_event_handler(TransportEventHandler handler) {
+        transport_event_handler_ = std::move(handler);
+    }
+    // The sync engine, while one runs; its services fail cleanly otherwise.
+    void set_sync_services(SyncServices *services) { sync_ = services; }
 
     struct Counter {
         std::string plugin;
@@ -75,10 +101,14 @@ private:
     static void counter_add(ctd_host *host, uint32_t counter, uint64_t delta);
     static size_t flow_format(ctd_host *host, const ctd_flow *flow, uint32_t format, char *buf,
                               size_t len);
+    static void transport_event(ctd_host *host, void *link_context, uint32_t event);
+    static SyncServices *sync_of(ctd_host *host) { return host ? host->owner->sync_ : nullptr; }
 
     EventLoop *loop_;
     ctd_host_api api_;
     FlowFormatter formatter_;
+    TransportEventHandler transport_event_handler_;
+    SyncServices *sync_ = nullptr;
     std::vector<Counter> counters_;
 };
 

@@ -71,6 +71,17 @@ template <class Ops>
 constexpr uint32_t ops_size_1_0() {
     return sizeof(Ops);
 }
+// ABI 1.1 appended `info` to the transport table: a 1.0 plugin's table ends
+// before it.
+template <>
+constexpr uint32_t ops_size_1_0<ctd_transport_ops>() {
+    return offsetof(ctd_transport_ops, info);
+}
+// ABI 1.1 gave sync modes their real table after create/destroy.
+template <>
+constexpr uint32_t ops_size_1_0<ctd_sync_ops>() {
+    return offsetof(ctd_sync_ops, object_area_size);
+}
 
 // Copies a table the plugin built with its own idea of the struct's size
 // into ours: never reads past the plugin's size, zero-fills what it lacks.

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define CTD_PLUGIN_ABI_MAJOR 1
-#define CTD_PLUGIN_ABI_MINOR 0
+#define CTD_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports: a function returning its descriptor. */
 #define CTD_PLUGIN_ENTRY_SYMBOL "ctd_plugin_entry"
@@ -218,6 +218,40 @@ struct ctd_host_api {
 	 * the full text (which may exceed `len`, as with snprintf). */
 	size_t (*flow_format)(struct ctd_host *host, const struct ctd_flow *flow,
 	                      uint32_t format, char *buf, size_t len);
+
+	/* ABI 1.1.  A transport reports a change of its connections
+	 * (CTD_TRANSPORT_EVENT_*) on the link it created for `link_context`.
+	 * Plugins check `size` first: a 1.0 core does not have it. */
+	void (*transport_event)(struct ctd_host *host, void *link_context, uint32_t event);
+
+	/* ABI 1.1: services for sync modes (NULL for other plugins). */
+	/* The mode's private area of an object (object_area_size bytes). */
+	void *(*object_area)(struct ctd_host *host, struct ctd_object *object);
+	/* The object an area belongs to. */
+	struct ctd_object *(*object_of_area)(struct ctd_host *host, void *area);
+	uint32_t (*object_state)(struct ctd_host *host, struct ctd_object *object);
+	/* A held object outlives its destruction until released. */
+	void (*object_hold)(struct ctd_host *host, struct ctd_object *object);
+	void (*object_release)(struct ctd_host *host, struct ctd_object *object);
+	/* Visits every live object of the internal cache. */
+	void (*cache_iterate)(struct ctd_host *host,
+	                      void (*visit)(void *user, struct ctd_object *object), void *user);
+	/* Sends an object as a state message of the type its state says, with
+	 * these header flags.  Returns the sequence number it got. */
+	uint32_t (*send_object)(struct ctd_host *host, struct ctd_object *object, uint8_t flags);
+	/* Sends a control message; `from` and `to` are used by ACK, NACK and
+	 * RESYNC.  Returns the sequence number it got. */
+	uint32_t (*send_control)(struct ctd_host *host, uint8_t flags, uint32_t from, uint32_t to);
+	/* Pushes out what is batched now (the core also does at the end of
+	 * each main-loop round). */
+	void (*send_flush)(struct ctd_host *host);
+	/* Classifies a received sequence number (CTD_SEQ_*), counting losses
+	 * for `-s network`, and records it as the last one received. */
+	uint32_t (*seq_track)(struct ctd_host *host, uint32_t seq);
+	void (*seq_update)(struct ctd_host *host, uint32_t seq);
+	/* Makes flows received from the peer expire from the external cache
+	 * after `seconds` without an update (ALARM's CacheTimeout); 0: never. */
+	void (*set_external_timeout)(struct ctd_host *host, uint32_t seconds);
 };
 
 /* ---------------------------------------------------------------------- */
@@ -242,10 +276,21 @@ struct ctd_output_ops {
 
 /* Transport (a sync link).  The transport owns its sockets and watches them
  * with fd_watch; it hands what it receives to the host through
- * ctd_transport_deliver given at create time. */
+ * ctd_transport_deliver given at create time.  The core may send on any
+ * link from inside deliver (an ACK, say), but must not destroy the link
+ * that is delivering. */
 typedef void (*ctd_transport_deliver)(void *link_context, const void *data, size_t len);
 
 #define CTD_TRANSPORT_STREAM 0x1u /* byte stream: messages may span reads */
+
+/* Connection events of connection-oriented links (ABI 1.1, reported through
+ * host_api->transport_event).  A stream link delivers the bytes of one
+ * inbound connection in order; PEER_UP starts a new stream, so the core
+ * drops any partial message it kept from the previous one. */
+#define CTD_TRANSPORT_EVENT_PEER_UP     1u /* a peer connected to our server */
+#define CTD_TRANSPORT_EVENT_PEER_DOWN   2u /* that inbound connection ended */
+#define CTD_TRANSPORT_EVENT_CLIENT_UP   3u /* our outbound connection is up */
+#define CTD_TRANSPORT_EVENT_CLIENT_DOWN 4u /* our outbound connection was lost */
 
 struct ctd_transport_stats {
 	uint32_t size;
@@ -253,6 +298,22 @@ struct ctd_transport_stats {
 	uint64_t bytes_sent, bytes_received;
 	uint64_t packets_sent, packets_received;
 	uint64_t send_errors, receive_errors;
+	/* ABI 1.1: the link's retry queue (TCP's error queue of
+	 * ErrorQueueLength batches; 0 for links without one), which `-s queue`
+	 * shows as errorq. */
+	uint64_t queue_length;    /* batches waiting now */
+	uint64_t queue_capacity;  /* the most it holds */
+	uint64_t queue_overflows; /* batches dropped because it was full */
+};
+
+/* What the core needs to know about a link's network interface (ABI 1.1):
+ * the index for carrier monitoring, the name for `-s link`. */
+struct ctd_transport_info {
+	uint32_t size;
+	uint32_t ifindex;  /* index of the link's Interface */
+	char ifname[16];   /* its name (IFNAMSIZ), NUL-terminated */
+	uint32_t mtu;      /* its MTU when the link was created */
+	uint32_t family;   /* AF_INET or AF_INET6 */
 };
 
 struct ctd_transport_ops {
@@ -262,23 +323,94 @@ struct ctd_transport_ops {
 	                ctd_transport_deliver deliver, void *link_context,
 	                char *error, size_t error_len);
 	void (*destroy)(void *link);
-	/* Send one batch of whole messages.  Returns 0 or a negative errno. */
+	/* Send one batch of whole messages.  Returns 0 or a negative errno.  A
+	 * connection-oriented link also returns 0 when it kept the batch to
+	 * send it once the connection is back (TCP's error queue). */
 	int (*send)(void *link, const void *data, size_t len);
 	/* Largest batch `send` takes: the link MTU minus headers. */
 	uint32_t (*max_payload)(void *link);
 	void (*stats)(void *link, struct ctd_transport_stats *out);
 	/* Human-readable state for `-s link`, e.g. "server=connected". */
 	size_t (*describe)(void *link, char *buf, size_t len);
+	/* ABI 1.1, may be NULL.  Fills `out` (never past out->size). */
+	void (*info)(void *link, struct ctd_transport_info *out);
 };
 
 /* Sync mode: decides what is sent when, and what received messages mean.
- * Message encoding, caches and links are host services (a later minor
- * version of this table and of ctd_host_api adds them). */
+ * The core owns the caches, the message encoding, the sequence numbers and
+ * the links; a mode works on opaque objects of the internal cache and on
+ * message headers, through the sync services of ctd_host_api (ABI 1.1). */
+
+/* An object of the internal cache (a flow or an expectation). */
+struct ctd_object;
+
+/* Object states: what message type an object is sent as. */
+#define CTD_OBJECT_NEW   0u /* sent as NEW */
+#define CTD_OBJECT_ALIVE 1u /* updated since: sent as UPDATE */
+#define CTD_OBJECT_DEAD  2u /* destroyed: sent as DELETE, kept while held */
+
+/* A received message's header, already checked by the core. */
+struct ctd_sync_message {
+	uint32_t size;
+	uint8_t type;     /* 0-5: state messages, 10: control */
+	uint8_t flags;    /* CTD_SYNC_F_* */
+	uint16_t length;
+	uint32_t seq;
+	uint32_t from, to; /* the range of ACK, NACK and RESYNC */
+};
+
+/* Header flags of the wire protocol. */
+#define CTD_SYNC_F_RESYNC     0x02u
+#define CTD_SYNC_F_NACK       0x04u
+#define CTD_SYNC_F_ACK        0x08u
+#define CTD_SYNC_F_ALIVE      0x10u
+#define CTD_SYNC_F_HELLO      0x20u
+#define CTD_SYNC_F_HELLO_BACK 0x40u
+
+/* What a mode decides about a received message (receive()). */
+#define CTD_SYNC_MSG_DATA 0 /* a state message to apply */
+#define CTD_SYNC_MSG_CTL  1 /* a control message the mode consumed */
+#define CTD_SYNC_MSG_DROP 2 /* ignore it */
+#define CTD_SYNC_MSG_BAD  3 /* a malformed header: counted as such */
+
+/* Receiver sequence tracking (host_api->seq_track). */
+#define CTD_SEQ_UNSET   0u /* first message from the peer */
+#define CTD_SEQ_IN_SYNC 1u /* the one expected */
+#define CTD_SEQ_AFTER   2u /* later than expected: messages were lost */
+#define CTD_SEQ_BEFORE  3u /* older than expected */
+
+/* Queue statistics for `-s queue` and `-s rsqueue`. */
+struct ctd_queue_stats {
+	uint32_t size;
+	uint32_t reserved;
+	uint64_t length, capacity, overflows;
+};
+
 struct ctd_sync_ops {
 	uint32_t size;
 	void *(*create)(struct ctd_host *host, const struct ctd_config *config,
 	                char *error, size_t error_len);
 	void (*destroy)(void *instance);
+	/* ABI 1.1. */
+	/* Bytes of private area the mode wants in every internal-cache object
+	 * (host_api->object_area), e.g. for its queue links. */
+	uint32_t object_area_size;
+	uint32_t reserved;
+	/* An object of the internal cache was created, updated or destroyed
+	 * (CTD_EVENT_NEW/UPDATE/DESTROY); the mode schedules what to send. */
+	void (*local_change)(void *instance, struct ctd_object *object, uint32_t event);
+	/* A message arrived; returns CTD_SYNC_MSG_*. */
+	int (*receive)(void *instance, const struct ctd_sync_message *message);
+	/* `conntrackd -B`: send the whole internal cache. */
+	void (*send_bulk)(void *instance);
+	/* `conntrackd -n` and StartupResync: ask the peer for its cache.  NULL
+	 * for modes that cannot. */
+	void (*request_resync)(void *instance);
+	/* Queue statistics: which 0 = the transmit queue, 1 = the resend queue;
+	 * returns 0 if the mode has no such queue. */
+	int (*queue_stats)(void *instance, uint32_t which, struct ctd_queue_stats *out);
+	/* Writes the `-s rsqueue` listing to `fd`; NULL for modes without one. */
+	void (*dump_resend_queue)(void *instance, int fd);
 };
 
 /* Helper: inspects packets queued by the kernel for a conntrack helper.

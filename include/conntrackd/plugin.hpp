@@ -25,6 +25,7 @@
 #include <conntrackd/plugin.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -51,6 +52,14 @@ public:
 
 private:
     int error_number_;
+};
+
+// A failure the plugin has already accounted for (counted in its stats,
+// logged once if worth it): the core gets -errno but no log line, because
+// a sync link that is down would otherwise log every batch it refuses.
+class QuietError : public PluginError {
+public:
+    using PluginError::PluginError;
 };
 
 // The host's services, bound to this plugin.  Cheap to copy.
@@ -97,14 +106,21 @@ public:
     using Callback = std::function<void(uint32_t events)>;
     FdWatch() = default;
     FdWatch(Host host, int fd, uint32_t events, Callback callback)
-        : host_(host), state_(std::make_unique<State>(State{fd, std::move(callback)})) {
+        : host_(host), state_(std::make_unique<State>(State{host, fd, std::move(callback)})) {
         if (host_.api()->fd_watch(host_.handle(), fd, events, &FdWatch::trampoline,
                                   state_.get()) != 0)
             throw PluginError("cannot watch file descriptor " + std::to_string(fd), EBADF);
     }
     FdWatch(FdWatch &&) noexcept = default;
     FdWatch &operator=(FdWatch &&other) noexcept {
-        reset();
+        if (this == &other)
+            return *this;
+        // A new watch of the same fd has already replaced this one in the
+        // host: unwatching it now would remove the new one.
+        if (state_ && other.state_ && state_->fd == other.state_->fd)
+            state_.reset();
+        else
+            reset();
         host_ = other.host_;
         state_ = std::move(other.state_);
         return *this;
@@ -118,16 +134,19 @@ public:
 
 private:
     struct State {
+        Host host;
         int fd;
         Callback callback;
     };
     static void trampoline(void *user, int, uint32_t events) {
         auto *state = static_cast<State *>(user);
+        // Nothing may propagate into the core's loop.
         try {
             state->callback(events);
+        } catch (const std::exception &e) {
+            state->host.error(e.what());
         } catch (...) {
-            // Nothing may propagate into the core's loop; the callback is
-            // expected to log its own failures.
+            state->host.error("unknown exception in a file descriptor callback");
         }
     }
     Host host_;
@@ -140,7 +159,7 @@ public:
     using Callback = std::function<void()>;
     Timer() = default;
     Timer(Host host, Callback callback)
-        : host_(host), callback_(std::make_unique<Callback>(std::move(callback))) {
+        : host_(host), callback_(std::make_unique<State>(State{host, std::move(callback)})) {
         timer_ = host_.api()->timer_new(host_.handle(), &Timer::trampoline, callback_.get());
         if (!timer_)
             throw PluginError("cannot create a timer", ENOMEM);
@@ -168,14 +187,22 @@ public:
     }
 
 private:
+    struct State {
+        Host host;
+        Callback callback;
+    };
     static void trampoline(void *user) {
+        auto *state = static_cast<State *>(user);
         try {
-            (*static_cast<Callback *>(user))();
+            state->callback();
+        } catch (const std::exception &e) {
+            state->host.error(e.what());
         } catch (...) {
+            state->host.error("unknown exception in a timer callback");
         }
     }
     Host host_;
-    std::unique_ptr<Callback> callback_;
+    std::unique_ptr<State> callback_;
     ctd_timer *timer_ = nullptr;
 };
 
@@ -256,16 +283,25 @@ public:
     virtual void flush() {}
 };
 
-// Hands received bytes to the core.
+// Hands received bytes to the core, and reports connection events
+// (CTD_TRANSPORT_EVENT_*) of the link to it.
 class Deliverer {
 public:
-    Deliverer(ctd_transport_deliver deliver, void *context)
-        : deliver_(deliver), context_(context) {}
+    Deliverer(ctd_transport_deliver deliver, void *context, Host host = {})
+        : deliver_(deliver), context_(context), host_(host) {}
     void operator()(const void *data, size_t len) const { deliver_(context_, data, len); }
+    // Does nothing on a core older than ABI 1.1, which has no such service.
+    void notify(uint32_t event) const {
+        const ctd_host_api *api = host_.api();
+        if (api && api->size >= offsetof(ctd_host_api, transport_event) + sizeof api->transport_event &&
+            api->transport_event)
+            api->transport_event(host_.handle(), context_, event);
+    }
 
 private:
     ctd_transport_deliver deliver_;
     void *context_;
+    Host host_;
 };
 
 class Transport {
@@ -276,6 +312,8 @@ public:
     virtual uint32_t max_payload() const = 0;
     virtual ctd_transport_stats stats() const = 0;
     virtual std::string describe() const { return {}; }
+    // ABI 1.1: the interface the link runs on (see ctd_transport_info).
+    virtual ctd_transport_info info() const { return ctd_transport_info{}; }
 };
 
 namespace detail {
@@ -344,6 +382,8 @@ int guarded(const Host &host, F &&call) {
     try {
         call();
         return 0;
+    } catch (const QuietError &e) {
+        return -e.error_number();
     } catch (const PluginError &e) {
         host.error(e.what());
         return -e.error_number();
@@ -414,7 +454,8 @@ struct TransportOps {
     static void *create(ctd_host *host, const ctd_config *config, ctd_transport_deliver deliver,
                         void *context, char *error, size_t len) {
         Host bound(plugin_host().api(), host);
-        T *impl = detail::create<T>(error, len, bound, Config(config), Deliverer(deliver, context));
+        T *impl = detail::create<T>(error, len, bound, Config(config),
+                                    Deliverer(deliver, context, bound));
         if (!impl)
             return nullptr;
         return new Instance{bound, std::unique_ptr<T>(impl)};
@@ -436,8 +477,10 @@ struct TransportOps {
         auto *self = static_cast<Instance *>(link);
         ctd_transport_stats s{};
         guarded(self->host, [&] { s = self->impl->stats(); });
-        s.size = sizeof s;
-        std::memcpy(out, &s, out->size && out->size < sizeof s ? out->size : sizeof s);
+        // Never write past the core's struct; tell it how much is filled.
+        size_t filled = out->size && out->size < sizeof s ? out->size : sizeof s;
+        s.size = static_cast<uint32_t>(filled);
+        std::memcpy(out, &s, filled);
     }
     static size_t describe(void *link, char *buf, size_t len) {
         auto *self = static_cast<Instance *>(link);
@@ -447,9 +490,18 @@ struct TransportOps {
             std::snprintf(buf, len, "%s", text.c_str());
         return text.size();
     }
+    static void info(void *link, ctd_transport_info *out) {
+        auto *self = static_cast<Instance *>(link);
+        ctd_transport_info i{};
+        guarded(self->host, [&] { i = self->impl->info(); });
+        // Never write past the core's struct; tell it how much is filled.
+        size_t filled = out->size && out->size < sizeof i ? out->size : sizeof i;
+        i.size = static_cast<uint32_t>(filled);
+        std::memcpy(out, &i, filled);
+    }
     static const ctd_transport_ops *table(uint32_t flags) {
         static const ctd_transport_ops ops = {sizeof(ctd_transport_ops), flags, &create, &destroy,
-                                              &send, &max_payload, &stats, &describe};
+                                              &send, &max_payload, &stats, &describe, &info};
         return &ops;
     }
 };

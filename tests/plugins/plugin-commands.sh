@@ -4,6 +4,9 @@
 . "$CTD_TESTS_SRCDIR/lib/tap.sh"
 
 fx="$CTD_FIXTURES"
+# The ABI minor this tree is at (plugins and fixtures are built with it).
+minor=$(sed -n 's/^#define CTD_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$CTD_TOP_SRCDIR/include/conntrackd/plugin.h")
+[ -n "$minor" ] || bail "cannot read CTD_PLUGIN_ABI_MINOR from plugin.h"
 # The message of an [ERROR] log line, without the time and pid.
 error_of() { sed -n 's/^\[[^]]*\] (pid=[0-9]*) \[ERROR\] //p'; }
 
@@ -11,8 +14,14 @@ error_of() { sed -n 's/^\[[^]]*\] (pid=[0-9]*) \[ERROR\] //p'; }
 list=$("$CONNTRACKD" --plugins)
 ok "--plugins succeeds when every plugin is sound" test $? -eq 0
 like "$list" "^KIND +NAME +VERSION +ABI +FILE$" "--plugins prints a header"
-like "$list" "^output +flowlog +1\.0\.0 +1\.0 +$CONNTRACKD_PLUGIN_DIR/ct_output_flowlog\.so$" "--plugins lists flowlog with version and ABI"
-like "$list" "^output +xml +1\.0\.0 +1\.0 +" "--plugins lists xml"
+like "$list" "^output +flowlog +1\.0\.0 +1\.$minor +$CONNTRACKD_PLUGIN_DIR/ct_output_flowlog\.so$" "--plugins lists flowlog with version and ABI"
+like "$list" "^output +xml +1\.0\.0 +1\.$minor +" "--plugins lists xml"
+
+# Every in-tree plugin exports its entry function and nothing else.
+for so in "$CONNTRACKD_PLUGIN_DIR"/ct_*.so; do
+    is "$(nm -D --defined-only "$so" | awk '{print $3}' | tr '\n' ' ')" "ctd_plugin_entry " \
+        "$(basename "$so") exports only ctd_plugin_entry"
+done
 
 info=$("$CONNTRACKD" --plugin-info output/flowlog)
 ok "--plugin-info output/flowlog succeeds" test $? -eq 0
@@ -39,8 +48,8 @@ refuse output/garbage 11 "cannot load plugin $fx/ct_output_garbage.so: $fx/ct_ou
 refuse output/unresolved 11 "cannot load plugin $fx/ct_output_unresolved.so: $fx/ct_output_unresolved.so: undefined symbol: ctd_fixture_symbol_that_does_not_exist (check its library dependencies with: ldd $fx/ct_output_unresolved.so)" "missing symbol"
 refuse output/noentry 12 "plugin $fx/ct_output_noentry.so has no entry function ctd_plugin_entry(): it is not a conntrackd plugin, or it was not built with the SDK's CTD_*_PLUGIN macro" "no entry symbol"
 refuse output/nulldesc 13 "plugin $fx/ct_output_nulldesc.so: its entry function returned no descriptor" "no descriptor"
-refuse output/major 14 "plugin $fx/ct_output_major.so was built for plugin ABI 2.0, but this conntrackd has ABI 1.0: the major versions differ; rebuild the plugin against this conntrackd's SDK" "ABI major differs"
-refuse output/minor 15 "plugin $fx/ct_output_minor.so needs plugin ABI 1.1, newer than this conntrackd's ABI 1.0: upgrade conntrackd or rebuild the plugin against its SDK" "ABI minor newer"
+refuse output/major 14 "plugin $fx/ct_output_major.so was built for plugin ABI 2.$minor, but this conntrackd has ABI 1.$minor: the major versions differ; rebuild the plugin against this conntrackd's SDK" "ABI major differs"
+refuse output/minor 15 "plugin $fx/ct_output_minor.so needs plugin ABI 1.$((minor + 1)), newer than this conntrackd's ABI 1.$minor: upgrade conntrackd or rebuild the plugin against its SDK" "ABI minor newer"
 refuse sync/kind 16 "plugin $fx/ct_sync_kind.so is an output plugin, but a sync plugin was asked for" "wrong kind"
 refuse output/misnamed 17 "plugin $fx/ct_output_misnamed.so calls itself 'othername', but its file name says 'misnamed'" "wrong name"
 refuse output/initfail 19 "output plugin 'initfail' ($fx/ct_output_initfail.so) failed to initialise: fixture refuses to start: no coffee" "init failed"
@@ -62,8 +71,8 @@ is "$?" 1 "--plugins fails when a plugin is broken"
 like "$list" "^output +good +BROKEN +- +$dup/ct_output_good.so$" "a duplicated plugin is flagged"
 like "$list" "error: duplicate: .*provided more than once" "the duplicate is explained"
 like "$list" "^output +major +BROKEN" "the ABI-major fixture is flagged"
-like "$list" "error: abi-major: plugin $fx/ct_output_major.so was built for plugin ABI 2.0" "its error is shown"
+like "$list" "error: abi-major: plugin $fx/ct_output_major.so was built for plugin ABI 2.$minor" "its error is shown"
 like "$list" "^sync +kind +BROKEN" "the wrong-kind fixture is flagged"
-like "$list" "^output +initfail +0\.0\.1 +1\.0 " "listing does not initialise plugins (initfail looks sound)"
+like "$list" "^output +initfail +0\.0\.1 +1\.$minor " "listing does not initialise plugins (initfail looks sound)"
 
 tap_done

@@ -18,6 +18,8 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 # it was actually installed, as for any relocatable pkg-config package.
 export PKG_CONFIG="pkg-config --define-prefix"
 plugindir=$($PKG_CONFIG --variable=plugindir conntrackd-plugin)
+# The ABI the installed SDK says it is; the plugin built with it must say so too.
+minor=$($PKG_CONFIG --variable=abi_minor conntrackd-plugin)
 like "$plugindir" "^$root/" "pkg-config gives the plugin directory inside the temporary prefix"
 like "$($PKG_CONFIG --cflags conntrackd-plugin)" "^-I$root/.*/include" "pkg-config gives the SDK's include directory"
 ok "the installed headers are all a plugin needs" test -f "$($PKG_CONFIG --variable=includedir conntrackd-plugin)/conntrackd/plugin.hpp"
@@ -46,7 +48,7 @@ for compiler in g++ clang++; do
     info=$(CONNTRACKD_PLUGIN_DIR="$dest" "$CONNTRACKD" --plugin-info output/csv 2>&1)
     ok "$compiler: conntrackd --plugin-info loads it" test $? -eq 0
     like "$info" "^name: +csv$" "$compiler: its name is csv"
-    like "$info" "^ABI: +1\.0 " "$compiler: it was built for ABI 1.0"
+    like "$info" "^ABI: +1\.$minor " "$compiler: it was built for ABI 1.$minor (this tree's)"
     like "$info" "File +path, required" "$compiler: its keywords are listed"
 
     csv="$work/flows-$compiler.csv"

@@ -17,6 +17,11 @@ using namespace ctd;
 
 namespace {
 
+// "1.1": the ABI this core was built with (messages quote it).
+std::string current_abi() {
+    return std::to_string(CTD_PLUGIN_ABI_MAJOR) + "." + std::to_string(CTD_PLUGIN_ABI_MINOR);
+}
+
 // Loads KIND/NAME from the fixture directory alone and returns the error.
 struct Refusal {
     int code = CTD_LOAD_OK;
@@ -159,7 +164,7 @@ public:
         Refusal r = refusal(PluginKind::output, "small");
         CPPUNIT_ASSERT_EQUAL(CTD_LOAD_BAD_DESCRIPTOR, r.code);
         CPPUNIT_ASSERT_EQUAL("plugin " + fixture("ct_output_small.so") +
-                                 ": descriptor size 16 is smaller than ABI 1.0 defines (" +
+                                 ": descriptor size 16 is smaller than ABI " + current_abi() + " defines (" +
                                  std::to_string(sizeof(ctd_plugin_descriptor)) + ")",
                              r.message);
     }
@@ -168,7 +173,9 @@ public:
         Refusal r = refusal(PluginKind::output, "major");
         CPPUNIT_ASSERT_EQUAL(CTD_LOAD_ABI_MAJOR, r.code);
         CPPUNIT_ASSERT_EQUAL("plugin " + fixture("ct_output_major.so") +
-                                 " was built for plugin ABI 2.0, but this conntrackd has ABI 1.0: "
+                                 " was built for plugin ABI 2." + std::to_string(CTD_PLUGIN_ABI_MINOR) +
+                                 ", but this conntrackd has ABI " +
+                                 current_abi() + ": "
                                  "the major versions differ; rebuild the plugin against this "
                                  "conntrackd's SDK",
                              r.message);
@@ -178,7 +185,8 @@ public:
         Refusal r = refusal(PluginKind::output, "minor");
         CPPUNIT_ASSERT_EQUAL(CTD_LOAD_ABI_MINOR_NEWER, r.code);
         CPPUNIT_ASSERT_EQUAL("plugin " + fixture("ct_output_minor.so") +
-                                 " needs plugin ABI 1.1, newer than this conntrackd's ABI 1.0: "
+                                 " needs plugin ABI 1." + std::to_string(CTD_PLUGIN_ABI_MINOR + 1) +
+                                 ", newer than this conntrackd's ABI " + current_abi() + ": "
                                  "upgrade conntrackd or rebuild the plugin against its SDK",
                              r.message);
     }
