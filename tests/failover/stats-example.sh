@@ -3,7 +3,7 @@
 # daemon follows a namespace's table and logs each flow that ends.  And what
 # etc/conntrackd.service relies on: sd_notify readiness, the watchdog, a
 # clean stop on SIGTERM.
-# The reference always; ours too with CTD_FAILOVER_OURS=1.
+# The reference and ours, side by side.
 . "$CTD_TESTS_SRCDIR/lib/tap.sh"
 . "$CTD_TESTS_SRCDIR/lib/netns.sh"
 . "$CTD_TESTS_SRCDIR/failover/lib.sh"
@@ -13,8 +13,8 @@ notify_listener=""
 # The sd_notify listener runs outside the namespaces: stop it ourselves.
 trap '[ -n "$notify_listener" ] && kill "$notify_listener" 2>/dev/null; ns_cleanup; rm -rf "$work"' EXIT
 
-impls=ref
-[ "${CTD_FAILOVER_OURS:-0}" = 1 ] && impls="ref ours"
+# Both daemons: ours runs stats mode (only sync is switched on separately).
+impls="ref ours"
 
 for impl in $impls; do
     bin=$(fo_daemon_bin "$impl")
