@@ -289,9 +289,9 @@ void ControlServer::accept_clients() {
                                         "time; dropped");
             } else {
                 logger().logf(log_warning,
-                              "control socket: client read nothing of its reply for %d s; "
+                              "control socket: client read nothing of its reply for %d ms; "
                               "dropped",
-                              server.limits_.write_timeout_ms / 1000);
+                              server.limits_.write_timeout_ms);
             }
             server.drop(self);
         });
@@ -443,6 +443,9 @@ bool ControlServer::fork_reply(const ConnectionPtr &connection, ProcessType type
                 produce(writer);
             } catch (const std::exception &e) {
                 logger().logf(log_error, "control request reply failed: %s", e.what());
+                status = 1;
+            } catch (...) {
+                logger().log(log_error, "control request reply failed");
                 status = 1;
             }
         }

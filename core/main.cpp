@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "control_client.hpp"
 #include "daemon.hpp"
+#include "daemon_config.hpp"
 #include "daemon_setup.hpp"
 #include "log.hpp"
 #include "modes.hpp"
@@ -43,16 +44,24 @@ bool read_config(const std::string &path, config::Config &out) {
     }
 }
 
-DaemonSettings daemon_settings(const config::General &general) {
-    DaemonSettings settings;
-    settings.unix_path = general.unix_path;
-    settings.lock_file = general.lock_file;
-    settings.log_file = general.log_file;
-    settings.syslog_facility = general.syslog_facility;
-    settings.scheduler_policy = general.scheduler.effective_type();
-    settings.scheduler_priority = general.scheduler.effective_priority();
-    settings.systemd = general.systemd;
-    return settings;
+// Every plugin block is checked before anything starts: a config mistake
+// is one error line, and no lock file or socket is touched.
+bool preflight(const Options &options, const config::Config &config) {
+    EventLoop loop;
+    PluginHost host(&loop);
+    auto loader = make_loader(options, &host);
+    for (const config::PluginBlock *block : config.plugin_blocks()) {
+        try {
+            configure_plugin(config, *block, *loader, nullptr);
+        } catch (const PluginError &e) {
+            logger().logf(log_error, "%s:%u: %s", config.file.c_str(), block->line, e.what());
+            return false;
+        } catch (const std::exception &e) {
+            logger().log(log_error, e.what());
+            return false;
+        }
+    }
+    return true;
 }
 
 int run_daemon(const Options &options, const config::Config &config) {
@@ -84,7 +93,7 @@ int run_daemon(const Options &options, const config::Config &config) {
         loader.reset();
         host.reset();
     };
-    Daemon daemon(daemon_settings(config.general), options.daemonize, std::move(hooks));
+    Daemon daemon(daemon_settings_from(config.general), options.daemonize, std::move(hooks));
     return daemon.run();
 }
 
@@ -147,6 +156,8 @@ int main(int argc, char **argv) {
         }
         for (const std::string &warning : config.warnings)
             log.log(log_warning, warning);
+        if (!preflight(options, config))
+            return 1;
         return run_daemon(options, config);
     }
     default:

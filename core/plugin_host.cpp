@@ -84,6 +84,10 @@ PluginHost::PluginHost(EventLoop *loop) : loop_(loop) {
         if (SyncServices *s = sync_of(h))
             s->set_external_timeout(seconds);
     };
+    api_.send_kernel_table = [](ctd_host *h) {
+        if (SyncServices *s = sync_of(h))
+            s->send_kernel_table();
+    };
 }
 
 std::unique_ptr<ctd_host> PluginHost::make_handle(const std::string &label) {

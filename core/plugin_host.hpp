@@ -52,6 +52,7 @@ public:
     virtual uint32_t seq_track(uint32_t seq) = 0;
     virtual void seq_update(uint32_t seq) = 0;
     virtual void set_external_timeout(uint32_t seconds) = 0;
+    virtual void send_kernel_table() = 0;
 };
 
 class PluginHost {

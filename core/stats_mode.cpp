@@ -30,7 +30,7 @@ uint64_t realtime_us() {
 
 StatsMode::StatsMode(EventLoop &loop, StatsSettings settings, FlowOutput &output,
                      NetlinkCounters &counters, ProcessTable *processes)
-    : loop_(loop), settings_(std::move(settings)), output_(output), counters_(counters),
+    : settings_(std::move(settings)), output_(output), counters_(counters),
       processes_(processes),
       cache_("stats", settings_.hash_size, settings_.hash_limit),
       events_(loop, settings_.events, counters),

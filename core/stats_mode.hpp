@@ -77,7 +77,6 @@ private:
     void write_dump(ReplyWriter &out, bool xml) const;
     uint32_t now() const;
 
-    EventLoop &loop_;
     StatsSettings settings_;
     FlowOutput &output_;
     NetlinkCounters &counters_;

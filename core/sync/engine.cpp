@@ -7,6 +7,7 @@
 #include <cstring>
 #include <strings.h>
 #include <ctime>
+#include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdexcept>
@@ -126,8 +127,9 @@ private:
             if (n <= 0)
                 return;
             int left = static_cast<int>(n);
-            for (auto *nlh = reinterpret_cast<nlmsghdr *>(buffer); NLMSG_OK(nlh, left);
-                 nlh = NLMSG_NEXT(nlh, left)) {
+            // libmnl's walkers: the NLMSG_OK macro mixes signedness (clang warns).
+            for (auto *nlh = reinterpret_cast<nlmsghdr *>(buffer); mnl_nlmsg_ok(nlh, left);
+                 nlh = mnl_nlmsg_next(nlh, &left)) {
                 if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
                     continue;
                 if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
@@ -403,12 +405,15 @@ void Engine::start() {
                       [this](const ct::Expect &exp) { on_kernel_expect(exp); },
                       [this] { schedule_overrun_resync(); });
     }
-    // The internal cache starts as the kernel table is now; nothing is sent
-    // for it until it changes or a peer asks.
+    // The internal cache starts as the kernel table is now; the mode hears
+    // of each flow (FTFW and NOTRACK send nothing for them until they
+    // change or a peer asks; ALARM schedules their refresh).
     if (internal_) {
         table_.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
-            if (filter_accepts(settings_.filter, flow))
-                internal_->update_or_add(flow, now());
+            if (!filter_accepts(settings_.filter, flow))
+                return;
+            if (FlowCache::Entry *e = internal_->update_or_add(flow, now()))
+                mode_ops_->local_change(mode_, object_of(e), CTD_EVENT_LOADED);
         }, &netlink_);
     }
     if (internal_expect_) {
@@ -648,6 +653,15 @@ void Engine::set_external_timeout(uint32_t seconds) {
         expire_timer_.arm(1000000, 1000000);
     else
         expire_timer_.disarm();
+}
+
+void Engine::send_kernel_table() {
+    // No internal cache to go through: what the kernel has now is sent.
+    table_.dump(ct::DumpFilter{}, [&](const ct::Flow &flow) {
+        if (filter_accepts(settings_.filter, flow))
+            send_bypass(flow, msg_ct_new);
+    }, &netlink_);
+    flush_links();
 }
 
 void Engine::expire_external() {
@@ -1354,7 +1368,7 @@ bool Engine::handle_request(ControlSession &session) {
         return true;
     case req_request_dump:
         if (mode_ops_->request_resync) {
-            logger().log(log_notice, "request resync");
+            logger().log(log_notice, "resync requested");
             mode_ops_->request_resync(mode_);
         }
         return true;

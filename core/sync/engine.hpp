@@ -98,6 +98,7 @@ public:
     uint32_t seq_track(uint32_t seq) override;
     void seq_update(uint32_t seq) override;
     void set_external_timeout(uint32_t seconds) override;
+    void send_kernel_table() override;
 
 private:
     struct Link;

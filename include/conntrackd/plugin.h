@@ -175,12 +175,22 @@ struct ctd_flow {
 #define CTD_EVENT_NEW     1u
 #define CTD_EVENT_UPDATE  2u
 #define CTD_EVENT_DESTROY 4u
+/* ABI 1.1, sync modes only (ctd_sync_ops.local_change): the object entered
+ * the internal cache from a dump of the kernel table, not from an event
+ * (the table the daemon finds at startup).  The reference sends nothing
+ * for such objects, but ALARM arms their refresh timers.  A mode ignores
+ * event values it does not know. */
+#define CTD_EVENT_LOADED  8u
 
 /* ---------------------------------------------------------------------- */
 /* Services the host offers to a plugin.                                  */
 
-struct ctd_host;  /* opaque: one per loaded plugin */
-struct ctd_timer; /* opaque */
+struct ctd_host;   /* opaque: one per loaded plugin */
+struct ctd_timer;  /* opaque */
+/* An object of the internal cache (sync modes), see below.  Declared here
+ * because the sync services name it: in C, a struct first named inside a
+ * parameter list would be a different type from the one plugins use. */
+struct ctd_object;
 
 /* fd readiness events for fd_watch. */
 #define CTD_FD_READ  0x1u
@@ -252,6 +262,11 @@ struct ctd_host_api {
 	/* Makes flows received from the peer expire from the external cache
 	 * after `seconds` without an update (ALARM's CacheTimeout); 0: never. */
 	void (*set_external_timeout)(struct ctd_host *host, uint32_t seconds);
+	/* Dumps the kernel's conntrack table and sends every flow the filter
+	 * accepts as a NEW state message.  A mode's bulk send (-B, or its
+	 * answer to a RESYNC) when there is no internal cache to iterate
+	 * (NOTRACK with DisableInternalCache).  May be NULL: check `size`. */
+	void (*send_kernel_table)(struct ctd_host *host);
 };
 
 /* ---------------------------------------------------------------------- */
@@ -397,7 +412,8 @@ struct ctd_sync_ops {
 	uint32_t object_area_size;
 	uint32_t reserved;
 	/* An object of the internal cache was created, updated or destroyed
-	 * (CTD_EVENT_NEW/UPDATE/DESTROY); the mode schedules what to send. */
+	 * (CTD_EVENT_NEW/UPDATE/DESTROY), or loaded from the kernel table
+	 * (CTD_EVENT_LOADED); the mode schedules what to send. */
 	void (*local_change)(void *instance, struct ctd_object *object, uint32_t event);
 	/* A message arrived; returns CTD_SYNC_MSG_*. */
 	int (*receive)(void *instance, const struct ctd_sync_message *message);

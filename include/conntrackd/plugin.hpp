@@ -19,6 +19,19 @@
 // The class may also define `static void plugin_init(ctd::sdk::Host &)`
 // (run once after the core accepted the plugin; throw to refuse) and
 // `static void plugin_fini()`.
+//
+// A sync mode derives from SyncMode, takes a SyncHost (the host's services
+// plus the sync services of ABI 1.1) and names the bytes of private area it
+// wants in every internal-cache object:
+//
+//   class MyMode : public ctd::sdk::SyncMode {
+//   public:
+//       MyMode(ctd::sdk::SyncHost host, const ctd::sdk::Config &config);
+//       void local_change(ctd_object *object, uint32_t event) override;
+//       ctd::sdk::Verdict receive(const ctd_sync_message &message) override;
+//       void send_bulk() override;
+//   };
+//   CTD_SYNC_PLUGIN(MyMode, "mymode", "1.0", "what it does", sizeof(MyArea))
 #ifndef CONNTRACKD_PLUGIN_HPP
 #define CONNTRACKD_PLUGIN_HPP
 
@@ -30,6 +43,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -37,6 +51,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -316,6 +331,139 @@ public:
     virtual ctd_transport_info info() const { return ctd_transport_info{}; }
 };
 
+// ---------------------------------------------------------------------------
+// Sync modes (ABI 1.1).
+
+// The host's services for a sync mode: the internal cache's objects, sending
+// state and control messages, and the peer's sequence numbers (see the sync
+// services of struct ctd_host_api).  Cheap to copy.
+class SyncHost : public Host {
+public:
+    SyncHost() = default;
+    // Throws PluginError when the core offers no sync services (a core older
+    // than ABI 1.1).
+    explicit SyncHost(Host host) : Host(host) {
+        const ctd_host_api *a = api();
+        constexpr size_t needed =
+            offsetof(ctd_host_api, set_external_timeout) + sizeof a->set_external_timeout;
+        if (!a || a->size < needed || !a->object_area || !a->object_of_area || !a->object_state ||
+            !a->object_hold || !a->object_release || !a->cache_iterate || !a->send_object ||
+            !a->send_control || !a->send_flush || !a->seq_track || !a->seq_update ||
+            !a->set_external_timeout)
+            throw PluginError("this conntrackd offers no sync services to sync mode plugins "
+                              "(plugin ABI 1.1 or later is needed)",
+                              ENOTSUP);
+    }
+
+    // The mode's private area of an object: the plugin's area_size bytes,
+    // zero-filled when the object was created and kept, at the same address,
+    // until the object is freed.  T is a plain struct whose all-zero state
+    // is its initial state.
+    template <class T>
+    T *area(ctd_object *object) const {
+        return static_cast<T *>(api()->object_area(handle(), object));
+    }
+    ctd_object *object_of(void *area) const { return api()->object_of_area(handle(), area); }
+    // CTD_OBJECT_NEW, _ALIVE or _DEAD: the message type it is sent as.
+    uint32_t state(ctd_object *object) const { return api()->object_state(handle(), object); }
+    // A held object stays in memory (dead, if it was destroyed) until the
+    // matching release(): hold every object a queue or timer points to.
+    void hold(ctd_object *object) const { api()->object_hold(handle(), object); }
+    void release(ctd_object *object) const { api()->object_release(handle(), object); }
+
+    // Calls visit(ctd_object *) for every live object of the internal cache.
+    // An exception thrown by `visit` ends the walk and propagates from here.
+    template <class Visit>
+    void for_each_object(Visit &&visit) const {
+        struct Walk {
+            Visit &visit;
+            std::exception_ptr failure;
+        } walk{visit, nullptr};
+        api()->cache_iterate(
+            handle(),
+            [](void *user, ctd_object *object) {
+                auto *w = static_cast<Walk *>(user);
+                if (w->failure)
+                    return;
+                try {
+                    w->visit(object);
+                } catch (...) {
+                    // Nothing may unwind through the core's frames.
+                    w->failure = std::current_exception();
+                }
+            },
+            &walk);
+        if (walk.failure)
+            std::rethrow_exception(walk.failure);
+    }
+
+    // Sends an object as the state message its state says, with these
+    // header flags; returns the sequence number it got.
+    uint32_t send_object(ctd_object *object, uint8_t flags) const {
+        return api()->send_object(handle(), object, flags);
+    }
+    // Sends a control message (type 10); `from` and `to` matter for ACK,
+    // NACK and RESYNC.  Returns the sequence number it got.
+    uint32_t send_control(uint8_t flags, uint32_t from = 0, uint32_t to = 0) const {
+        return api()->send_control(handle(), flags, from, to);
+    }
+    void flush() const { api()->send_flush(handle()); }
+    // CTD_SEQ_*: how a received sequence number compares with the last one
+    // recorded (and counts losses for `-s network`).
+    uint32_t seq_track(uint32_t seq) const { return api()->seq_track(handle(), seq); }
+    void seq_update(uint32_t seq) const { api()->seq_update(handle(), seq); }
+    void set_external_timeout(uint32_t seconds) const {
+        api()->set_external_timeout(handle(), seconds);
+    }
+    // Whether the core can send its kernel table itself (ABI 1.1 cores that
+    // have send_kernel_table).
+    bool can_send_kernel_table() const {
+        const ctd_host_api *a = api();
+        return a->size >= offsetof(ctd_host_api, send_kernel_table) + sizeof a->send_kernel_table &&
+               a->send_kernel_table;
+    }
+    void send_kernel_table() const {
+        if (!can_send_kernel_table())
+            throw PluginError("this conntrackd cannot send its kernel table", ENOTSUP);
+        api()->send_kernel_table(handle());
+    }
+};
+
+// What a received message is, for the core (CTD_SYNC_MSG_*).
+enum class Verdict : int {
+    data = CTD_SYNC_MSG_DATA,    // a state message to apply
+    control = CTD_SYNC_MSG_CTL,  // a control message the mode consumed
+    drop = CTD_SYNC_MSG_DROP,    // ignore it
+    bad = CTD_SYNC_MSG_BAD,      // a malformed header, counted as such
+};
+
+class SyncMode {
+public:
+    virtual ~SyncMode() = default;
+    // An internal-cache object was created, updated or destroyed
+    // (CTD_EVENT_NEW/UPDATE/DESTROY), or loaded from the kernel table
+    // (CTD_EVENT_LOADED: nothing to send).  A destroyed object is freed
+    // after this returns unless the mode holds it.  Ignore other values.
+    virtual void local_change(ctd_object *object, uint32_t event) = 0;
+    // A message from the peer, header already checked by the core.
+    virtual Verdict receive(const ctd_sync_message &message) = 0;
+    // `conntrackd -B`.
+    virtual void send_bulk() = 0;
+    // `conntrackd -n` and StartupResync.  The operations table has this
+    // entry only if the class overrides it (modes that cannot resync don't).
+    virtual void request_resync() {}
+    // `conntrackd -s rsqueue`: write the listing to `fd`.  In the table only
+    // if overridden.
+    virtual void dump_resend_queue(int fd) { (void)fd; }
+    // `-s queue`: which 0 = transmit queue, 1 = resend queue.  Fill `out`
+    // (its size is set by the SDK) and return true if the mode has it.
+    virtual bool queue_stats(uint32_t which, ctd_queue_stats &out) const {
+        (void)which;
+        (void)out;
+        return false;
+    }
+};
+
 namespace detail {
 
 inline void copy_error(char *buffer, size_t len, const char *text) {
@@ -507,6 +655,95 @@ struct TransportOps {
 };
 
 template <class T>
+struct SyncOps {
+    static_assert(std::is_base_of_v<SyncMode, T>, "a sync mode plugin derives from SyncMode");
+    struct Instance {
+        Host host;
+        std::unique_ptr<T> impl;
+    };
+    // The optional entries exist only for the modes that implement them, so
+    // the core can tell (e.g. `-n` does nothing in a mode without resync).
+    static constexpr bool has_request_resync =
+        !std::is_same_v<decltype(&T::request_resync), void (SyncMode::*)()>;
+    static constexpr bool has_dump_resend_queue =
+        !std::is_same_v<decltype(&T::dump_resend_queue), void (SyncMode::*)(int)>;
+
+    static void *create(ctd_host *host, const ctd_config *config, char *error, size_t len) {
+        Host bound(plugin_host().api(), host);
+        try {
+            auto impl = std::make_unique<T>(SyncHost(bound), Config(config));
+            return new Instance{bound, std::move(impl)};
+        } catch (const std::exception &e) {
+            copy_error(error, len, e.what());
+        } catch (...) {
+            copy_error(error, len, "unknown exception while creating the sync mode");
+        }
+        return nullptr;
+    }
+    static void destroy(void *instance) {
+        try {
+            delete static_cast<Instance *>(instance);
+        } catch (...) {
+        }
+    }
+    static void local_change(void *instance, ctd_object *object, uint32_t event) {
+        auto *self = static_cast<Instance *>(instance);
+        guarded(self->host, [&] { self->impl->local_change(object, event); });
+    }
+    static int receive(void *instance, const ctd_sync_message *message) {
+        auto *self = static_cast<Instance *>(instance);
+        // Never read past what the core filled in.
+        ctd_sync_message m{};
+        size_t given = message->size && message->size < sizeof m ? message->size : sizeof m;
+        std::memcpy(&m, message, given);
+        m.size = sizeof m;
+        Verdict verdict = Verdict::drop;
+        if (guarded(self->host, [&] { verdict = self->impl->receive(m); }) != 0)
+            return CTD_SYNC_MSG_DROP;
+        return static_cast<int>(verdict);
+    }
+    static void send_bulk(void *instance) {
+        auto *self = static_cast<Instance *>(instance);
+        guarded(self->host, [&] { self->impl->send_bulk(); });
+    }
+    static void request_resync(void *instance) {
+        auto *self = static_cast<Instance *>(instance);
+        guarded(self->host, [&] { self->impl->request_resync(); });
+    }
+    static int queue_stats(void *instance, uint32_t which, ctd_queue_stats *out) {
+        auto *self = static_cast<Instance *>(instance);
+        ctd_queue_stats q{};
+        bool has = false;
+        guarded(self->host, [&] { has = self->impl->queue_stats(which, q); });
+        if (!has || !out)
+            return 0;
+        // Never write past the core's struct; tell it how much is filled.
+        size_t filled = out->size && out->size < sizeof q ? out->size : sizeof q;
+        q.size = static_cast<uint32_t>(filled);
+        std::memcpy(out, &q, filled);
+        return 1;
+    }
+    static void dump_resend_queue(void *instance, int fd) {
+        auto *self = static_cast<Instance *>(instance);
+        guarded(self->host, [&] { self->impl->dump_resend_queue(fd); });
+    }
+    static const ctd_sync_ops *table(uint32_t area_size) {
+        static const ctd_sync_ops ops = {sizeof(ctd_sync_ops),
+                                         &create,
+                                         &destroy,
+                                         area_size,
+                                         0,
+                                         &local_change,
+                                         &receive,
+                                         &send_bulk,
+                                         has_request_resync ? &request_resync : nullptr,
+                                         &queue_stats,
+                                         has_dump_resend_queue ? &dump_resend_queue : nullptr};
+        return &ops;
+    }
+};
+
+template <class T>
 constexpr ctd_plugin_descriptor descriptor(uint32_t kind, const char *name, const char *version,
                                            const char *description, const void *ops) {
     return ctd_plugin_descriptor{sizeof(ctd_plugin_descriptor),
@@ -545,5 +782,12 @@ constexpr ctd_plugin_descriptor descriptor(uint32_t kind, const char *name, cons
     CTD_DEFINE_PLUGIN_ENTRY_((::ctd::sdk::detail::descriptor<Class>(                     \
         CTD_PLUGIN_KIND_TRANSPORT, name, version, description,                           \
         ::ctd::sdk::detail::TransportOps<Class>::table(flags))))
+
+// `area_size`: bytes of private area the mode wants in every internal-cache
+// object (SyncHost::area), typically sizeof of the mode's per-object struct.
+#define CTD_SYNC_PLUGIN(Class, name, version, description, area_size)                    \
+    CTD_DEFINE_PLUGIN_ENTRY_((::ctd::sdk::detail::descriptor<Class>(                     \
+        CTD_PLUGIN_KIND_SYNC, name, version, description,                                \
+        ::ctd::sdk::detail::SyncOps<Class>::table(area_size))))
 
 #endif // CONNTRACKD_PLUGIN_HPP

@@ -3,9 +3,10 @@
 # SDK in a temporary prefix with pkg-config alone, with g++ and with
 # clang++, and both builds load into the (g++-built) core and work.
 . "$CTD_TESTS_SRCDIR/lib/tap.sh"
+. "$CTD_TESTS_SRCDIR/lib/netns.sh"
 
 work=$(mktemp -d /tmp/ctd-sdk-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'ns_cleanup; rm -rf "$work"' EXIT
 root="$work/root"
 
 "$MAKE" -s -C "$CTD_TOP_BUILDDIR/include" install DESTDIR="$root" > "$work/install.log" 2>&1
@@ -61,6 +62,34 @@ for compiler in g++ clang++; do
 1764290001000000,6,10.0.0.1,10.0.0.2,1001,80,3,151
 1764290002000000,6,10.0.0.1,10.0.0.2,1002,80,3,152"
     is "$(cat "$csv")" "$expected" "$compiler: the plugin wrote the flows"
+
+    # And inside the daemon itself: a stats-mode conntrackd whose output is
+    # the out-of-tree plugin, fed by flows that end in a namespace.
+    ns_new "stats-$compiler"
+    daemon_csv="$work/daemon-$compiler.csv"
+    cat > "$work/csv-$compiler.conf" <<EOT
+General {
+	LockFile $work/$compiler.lock
+	UNIX {
+		Path $work/$compiler.ctl
+	}
+	Systemd off
+}
+Stats {
+	Output csv
+	File $daemon_csv
+	Header off
+}
+EOT
+    CONNTRACKD_PLUGIN_DIR="$dest" ns_exec "stats-$compiler" "$CONNTRACKD" -C "$work/csv-$compiler.conf" -d
+    ok "$compiler: a stats daemon runs with the plugin as its output" test $? -eq 0
+    ns_exec "stats-$compiler" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5000 --dport 53 -t 60 > /dev/null 2>&1
+    ns_exec "stats-$compiler" conntrack -I -p tcp -s 192.0.2.1 -d 192.0.2.3 --sport 4000 --dport 80 --state ESTABLISHED -t 60 > /dev/null 2>&1
+    ns_exec "stats-$compiler" conntrack -F > /dev/null 2>&1
+    for _ in $(seq 50); do [ "$(wc -l < "$daemon_csv" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+    like "$(cat "$daemon_csv")" "^[0-9]+,17,192\.0\.2\.1,192\.0\.2\.2,5000,53,0,0$" "$compiler: the daemon wrote the ended UDP flow through the plugin"
+    like "$(cat "$daemon_csv")" "^[0-9]+,6,192\.0\.2\.1,192\.0\.2\.3,4000,80,0,0$" "$compiler: and the TCP flow"
+    CONNTRACKD_PLUGIN_DIR="$dest" ns_exec "stats-$compiler" "$CONNTRACKD" -C "$work/csv-$compiler.conf" -k
 done
 
 tap_done
