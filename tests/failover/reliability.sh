@@ -141,7 +141,7 @@ ok "fw2 restarts" wait_for 10 eval 'ctd fw2 -s > /dev/null 2>&1'
 # the same), so an admin whose request got lost asks again.  The test
 # does too, and says so.
 requests=0
-resync_started() { [ "$(active fw2 external)" -gt 0 ]; }
+resync_started() { local n; n=$(active fw2 external); [ "${n:-0}" -gt 0 ]; }
 while [ $requests -lt 5 ]; do
     requests=$((requests + 1))
     ctd fw2 -n > /dev/null 2>&1
