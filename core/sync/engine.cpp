@@ -1128,7 +1128,19 @@ std::string Engine::network_text() const {
                   static_cast<unsigned long long>(net_.send_malformed),
                   static_cast<unsigned long long>(net_.seq_lost),
                   static_cast<unsigned long long>(net_.seq_before));
-    return buf + link_text(false);
+    std::string text = buf + link_text(false);
+    // What the plugins count (FT-FW's retransmissions, ...) is shown nowhere
+    // else; after the reference's blocks, so that its layout is kept.
+    if (!host_.counters().empty()) {
+        text += "plugin counters:\n";
+        for (const PluginHost::Counter &counter : host_.counters()) {
+            std::snprintf(buf, sizeof buf, "\t%s %s:\t%20llu\n", counter.plugin.c_str(),
+                          counter.name.c_str(), static_cast<unsigned long long>(counter.value));
+            text += buf;
+        }
+        text += "\n";
+    }
+    return text;
 }
 
 std::string Engine::queue_text() const {
