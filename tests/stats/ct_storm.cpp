@@ -61,7 +61,8 @@ unsigned long parse_number(const char *option, const char *text) {
 
 Options parse_options(int argc, char **argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
+    // Every option takes a value: options and values come in pairs.
+    for (int i = 1; i < argc; i += 2) {
         std::string_view arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
         if (arg == "--count")
@@ -74,7 +75,6 @@ Options parse_options(int argc, char **argv) {
             o.timeout = static_cast<unsigned>(parse_number(argv[i], value));
         else
             usage((std::string("unknown option ") + argv[i]).c_str());
-        ++i;
     }
     if (o.first + o.count > 0x00400000u)  // stays inside 10.64.0.0/10
         usage("--first + --count must stay below 4194304");
