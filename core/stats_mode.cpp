@@ -153,6 +153,9 @@ void StatsMode::resync(bool purge) {
         &counters_);
     if (err < 0) {
         logger().logf(log_error, "can't dump the conntrack table: %s", std::strerror(-err));
+        // The cache may still be missing what the overrun lost: try again.
+        if (listening)
+            schedule_overrun_resync();
         return;
     }
     if (!purge)
