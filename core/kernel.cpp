@@ -90,12 +90,20 @@ void KernelEvents::grow_buffer() {
                   buffer_size_);
 }
 
-void KernelEvents::drain() { readable(); }
+void KernelEvents::drain() {
+    // Unbounded: the caller needs every event queued so far handled.
+    while (read_events(settings_.iteration_limit) == ReadStop::limit) {
+    }
+}
 
 void KernelEvents::readable() {
     // Bounded work per round (EventIterationLimit reads), so that a storm of
     // events cannot starve the sync links and the control socket.
-    for (unsigned round = 0; round < settings_.iteration_limit; ++round) {
+    read_events(settings_.iteration_limit);
+}
+
+KernelEvents::ReadStop KernelEvents::read_events(unsigned rounds) {
+    for (unsigned round = 0; round < rounds; ++round) {
         int handled = socket_.receive([this](const nlmsghdr *nlh) {
             uint8_t subsys = NFNL_SUBSYS_ID(nlh->nlmsg_type);
             ++counters_.events_received;
@@ -125,7 +133,7 @@ void KernelEvents::readable() {
             return ct::CallbackContinue;
         });
         if (handled == -EAGAIN || handled == -EWOULDBLOCK)
-            return;
+            return ReadStop::empty;
         if (handled == -ENOBUFS) {
             ++counters_.netlink_overrun;
             grow_buffer();
@@ -136,9 +144,10 @@ void KernelEvents::readable() {
         if (handled < 0) {
             ++counters_.catch_event_failed;
             logger().logf(log_error, "failed to receive netlink events: %s", std::strerror(-handled));
-            return;
+            return ReadStop::error;
         }
     }
+    return ReadStop::limit;
 }
 
 KernelTable::KernelTable() = default;

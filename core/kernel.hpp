@@ -58,11 +58,14 @@ public:
     std::size_t buffer_size() const { return buffer_size_; }
     int fd() const { return socket_.fd(); }
 
-    // Reads everything pending now (used before a resync, and by tests).
+    // Reads everything pending now, however much (used around a resync).
     void drain();
 
 private:
     void readable();
+    // Reads at most `rounds` times; says why it stopped.
+    enum class ReadStop { empty, limit, error };
+    ReadStop read_events(unsigned rounds);
     void grow_buffer();
 
     EventLoop &loop_;

@@ -17,7 +17,8 @@ namespace ctd {
 
 namespace {
 
-// Entry flag: seen by the current resync dump.
+// Entry flag: known alive since the current resync began (found by its
+// dump, or created or updated by an event meanwhile).
 constexpr uint16_t flag_seen = 0x1;
 
 uint64_t realtime_us() {
@@ -62,17 +63,14 @@ void StatsMode::start() {
     counters_.resync_kernel_table = 0;
 }
 
-void StatsMode::cache_flow(const ct::Flow &flow, bool update) {
+FlowCache::Entry *StatsMode::cache_flow(const ct::Flow &flow, bool update) {
     // The cache keeps what identifies and describes a flow, not what
     // changes with every packet.
     scratch_ = flow;
     using A = ct::FlowAttr;
     for (A a : {A::Timeout, A::Use, A::OrigPackets, A::OrigBytes, A::ReplyPackets, A::ReplyBytes})
         scratch_.present.reset(a);
-    if (update)
-        cache_.update_or_add(scratch_, now());
-    else
-        cache_.add(scratch_, now());
+    return update ? cache_.update_or_add(scratch_, now()) : cache_.add(scratch_, now());
 }
 
 void StatsMode::on_event(const ct::Flow &flow) {
@@ -96,7 +94,9 @@ void StatsMode::on_event(const ct::Flow &flow) {
         ++counters_.events_filtered;
         return;
     }
-    cache_flow(flow, true);
+    // Alive: a resync in progress must not purge it.
+    if (FlowCache::Entry *entry = cache_flow(flow, true))
+        entry->flags |= flag_seen;
 }
 
 void StatsMode::log_ended(const ct::Flow &flow) {
@@ -129,24 +129,39 @@ void StatsMode::schedule_overrun_resync() {
 
 void StatsMode::resync(bool purge) {
     ++counters_.resync_kernel_table;
+    // Each flow that ends must be logged once, by its destroy event or by
+    // the purge below, never by both.  Events already queued are handled
+    // first; the dump skips dying flows (their destroy event is out or on
+    // its way: taking them back would log them again at the next resync);
+    // and the events queued during the dump are handled before the purge,
+    // so that it logs only the flows whose destroy event was lost.
+    bool listening = settings_.poll_secs == 0;
+    if (listening)
+        events_.drain();
     cache_.for_each([](FlowCache::Entry *e) { e->flags &= ~flag_seen; });
     ct::DumpFilter filter;
     int err = table_.dump(
         filter,
         [&](const ct::Flow &flow) {
+            if (flow.has(ct::FlowAttr::Status) && (flow.status & ct::status::Dying))
+                return;
             if (!filter_accepts(settings_.filter, flow))
                 return;
-            cache_flow(flow, true);
-            if (FlowCache::Entry *e = cache_.find(flow))
+            if (FlowCache::Entry *e = cache_flow(flow, true))
                 e->flags |= flag_seen;
         },
         &counters_);
     if (err < 0) {
         logger().logf(log_error, "can't dump the conntrack table: %s", std::strerror(-err));
+        // The cache may still be missing what the overrun lost: try again.
+        if (listening)
+            schedule_overrun_resync();
         return;
     }
     if (!purge)
         return;
+    if (listening)
+        events_.drain();
     ct::Flow gone;
     cache_.for_each([&](FlowCache::Entry *e) {
         if (e->flags & flag_seen)

@@ -70,7 +70,7 @@ public:
 private:
     void on_event(const ct::Flow &flow);
     void log_ended(const ct::Flow &flow);
-    void cache_flow(const ct::Flow &flow, bool update);
+    FlowCache::Entry *cache_flow(const ct::Flow &flow, bool update);
     void schedule_overrun_resync();
     void poll();
     std::string stats_text() const;
