@@ -200,8 +200,22 @@ bool ControlServer::open(const std::string &path, std::string &error) {
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     // 0600 whatever the caller's umask (the daemon's is 0177 anyway); the
     // daemon is single-threaded, so the temporary umask affects nothing else.
+    // The socket is bound under a temporary name and renamed into place once
+    // it listens: a client (a script that starts the daemon and polls for
+    // the path) never finds a socket that refuses connections.  A path too
+    // long for the temporary name is bound directly.
+    std::string staging = path + ".new";
+    sockaddr_un staging_address = address;
+    bool staged = staging.size() < sizeof staging_address.sun_path;
+    if (staged) {
+        std::memset(staging_address.sun_path, 0, sizeof staging_address.sun_path);
+        std::memcpy(staging_address.sun_path, staging.data(), staging.size());
+        unlink(staging.c_str());
+    }
+    const sockaddr_un &bind_address = staged ? staging_address : address;
+    const std::string &bound_path = staged ? staging : path;
     mode_t previous_umask = umask(0177);
-    int bound = bind(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof address);
+    int bound = bind(fd.get(), reinterpret_cast<const sockaddr *>(&bind_address), sizeof bind_address);
     int bind_errno = errno;
     umask(previous_umask);
     if (bound != 0) {
@@ -210,7 +224,12 @@ bool ControlServer::open(const std::string &path, std::string &error) {
     }
     if (listen(fd.get(), listen_backlog) != 0) {
         error = failed + "listen: " + std::strerror(errno);
-        unlink(path.c_str());
+        unlink(bound_path.c_str());
+        return false;
+    }
+    if (staged && rename(staging.c_str(), path.c_str()) != 0) {
+        error = failed + "rename: " + std::strerror(errno);
+        unlink(staging.c_str());
         return false;
     }
     listener_ = std::move(fd);
