@@ -409,6 +409,72 @@ int Runner::run() {
     return 0;
 }
 
+// The entries of the one AF_UNSPEC dump the reference makes, filtered in
+// user space, in its order; `on_match` sees each message the filter keeps.
+// `k` is the kernel filter for that dump.  The kernel's tuple filter
+// (CTA_FILTER) spares it sending the whole table, but it refuses an
+// AF_UNSPEC dump (EOPNOTSUPP, Linux 6.18), and two per-family dumps are
+// not in the order of one AF_UNSPEC dump when both have matches.  So, when
+// the command line names no family and the tuples give the kernel
+// something to filter: the IPv6 matches are read first and kept aside; if
+// there are none, the filtered IPv4 dump is the answer (streamed); if the
+// IPv4 dump has none, the IPv6 matches kept are; if both have some, the
+// AF_UNSPEC dump is made after all.  The user-space filter always runs.
+int dump_matching(ct::NetlinkSocket &sock, const FlowFilter &filter, const ct::DumpFilter &k,
+                  ct::MessageCallback on_match) {
+    unsigned char request[ct::MaxRequestSize];
+    ct::Flow flow;
+    auto plain_dump = [&](const ct::DumpFilter &kf, ct::MessageCallback on_message) {
+        nlmsghdr *nlh = ct::build_dump(request, sizeof(request), 0, kf);
+        return sock.dump(nlh, [&](const nlmsghdr *m) {
+            if (ct::parse_flow(m, flow) != ct::ParseResult::Ok || !filter.matches(flow))
+                return ct::CallbackContinue;
+            return on_message(m);
+        });
+    };
+    // CtGetCtrZero is left alone: it zeroes what the kernel sends, and the
+    // reference zeroes the whole table.
+    const bool split = k.family == AF_UNSPEC && k.msg_type == ct::msg::CtGet;
+    ct::DumpFilter k4, k6;
+    if (split) {
+        k4 = filter.kernel_filter(k.msg_type, true, AF_INET);
+        k6 = filter.kernel_filter(k.msg_type, true, AF_INET6);
+    }
+    auto has_tuples = [](const ct::DumpFilter &kf) { return !kf.orig.empty() || !kf.reply.empty(); };
+    if (!split || !has_tuples(k4) || !has_tuples(k6))
+        return plain_dump(k, on_match);
+    // Whole netlink messages, one after another.
+    std::string kept6, kept4;
+    auto keep_in = [](std::string &kept) {
+        return [&kept](const nlmsghdr *m) {
+            kept.append(reinterpret_cast<const char *>(m), NLMSG_ALIGN(m->nlmsg_len));
+            return ct::CallbackContinue;
+        };
+    };
+    auto keep6 = keep_in(kept6);
+    int r = plain_dump(k6, keep6);
+    if (r < 0)
+        return r;
+    if (kept6.empty())
+        return plain_dump(k4, on_match);
+    auto keep4 = keep_in(kept4);
+    r = plain_dump(k4, keep4);
+    if (r < 0)
+        return r;
+    if (!kept4.empty())
+        return plain_dump(k, on_match);
+    for (std::size_t at = 0; at < kept6.size();) {
+        const auto *m = reinterpret_cast<const nlmsghdr *>(kept6.data() + at);
+        at += NLMSG_ALIGN(m->nlmsg_len);
+        r = on_match(m);
+        if (r < 0)
+            return r;
+        if (r == ct::CallbackStop)
+            break;
+    }
+    return 0;
+}
+
 // A dump printing the entries the filter keeps.  Streams: each entry is
 // formatted into the output buffer, which goes out every 64 KiB.
 int Runner::list() {
@@ -416,16 +482,12 @@ int Runner::list() {
     const std::uint8_t msg_type = cmd_.has(OptZero) ? ct::msg::CtGetCtrZero : ct::msg::CtGet;
     const ct::DumpFilter k = filter.kernel_filter(msg_type, true);
     ct::NetlinkSocket sock = open_socket();
-    unsigned char request[ct::MaxRequestSize];
-    nlmsghdr *nlh = ct::build_dump(request, sizeof(request), 0, k);
 
     int counter = 0;
     const bool xml = fmt_.format == ct::OutputFormat::Xml;
     ct::Flow flow;
-    const int r = sock.dump(nlh, [&](const nlmsghdr *m) {
+    const int r = dump_matching(sock, filter, k, [&](const nlmsghdr *m) {
         if (ct::parse_flow(m, flow) != ct::ParseResult::Ok)
-            return ct::CallbackContinue;
-        if (!filter.matches(flow))
             return ct::CallbackContinue;
         if (xml && counter == 0)
             ct::xml_header(out_.buffer(), false);
@@ -600,11 +662,9 @@ int Runner::remove() {
         out_.flush_if_full();
     };
 
-    unsigned char request[ct::MaxRequestSize];
-    nlmsghdr *nlh = ct::build_dump(request, sizeof(request), 0, k);
     ct::Flow flow;
-    const int r = dump_sock.dump(nlh, [&](const nlmsghdr *m) {
-        if (ct::parse_flow(m, flow) != ct::ParseResult::Ok || !filter.matches(flow))
+    const int r = dump_matching(dump_sock, filter, k, [&](const nlmsghdr *m) {
+        if (ct::parse_flow(m, flow) != ct::ParseResult::Ok)
             return ct::CallbackContinue;
         if (!batch.fits(ct::MaxRequestSize))
             flush_batch();

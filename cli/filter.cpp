@@ -252,9 +252,14 @@ bool FlowFilter::matches_for_update(const ct::Flow &f) const {
 }
 
 ct::DumpFilter FlowFilter::kernel_filter(std::uint8_t msg_type, bool with_tuples) const {
+    return kernel_filter(msg_type, with_tuples, cmd_.family);
+}
+
+ct::DumpFilter FlowFilter::kernel_filter(std::uint8_t msg_type, bool with_tuples,
+                                         std::uint8_t family) const {
     ct::DumpFilter k;
     k.msg_type = msg_type;
-    k.family = cmd_.family;
+    k.family = family;
     if (cmd_.has(OptMark)) {
         k.has_mark = true;
         k.mark_value = cmd_.mark_value;
@@ -276,7 +281,7 @@ ct::DumpFilter FlowFilter::kernel_filter(std::uint8_t msg_type, bool with_tuples
         // The kernel's CTA_FILTER finds no IPv6 address equal (it tests
         // ipv6_addr_cmp() the wrong way round): IPv6 addresses stay in user
         // space.
-        if (cmd_.family == AF_INET6) {
+        if (family == AF_INET6) {
             const auto addresses = static_cast<std::uint16_t>(
                 static_cast<unsigned>(TupleField::Src) | static_cast<unsigned>(TupleField::Dst));
             k.orig.fields &= static_cast<std::uint16_t>(~addresses);

@@ -29,6 +29,10 @@ public:
     // What a dump can ask the kernel to filter (mark, status, family, and
     // the exact parts of the tuples).  `msg_type` picks the dump kind.
     ct::DumpFilter kernel_filter(std::uint8_t msg_type, bool with_tuples) const;
+    // The same for a dump of one `family` only (AF_INET or AF_INET6), when
+    // the command line names none: the kernel filters tuples only in a dump
+    // of one family.
+    ct::DumpFilter kernel_filter(std::uint8_t msg_type, bool with_tuples, std::uint8_t family) const;
 
 private:
     bool nat_ok(const ct::Flow &f) const;
