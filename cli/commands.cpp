@@ -368,6 +368,9 @@ private:
     int flush();
     int events();
     int expect_events();
+    // Hands every event to `on_event` until a stop signal, flushing the
+    // output after each read and warning of lost events as the reference does.
+    void receive_events(ct::NetlinkSocket &sock, ct::MessageCallback on_event);
     int count();
     int stats();
 
@@ -949,6 +952,19 @@ int Runner::events() {
         ++counter;
         return ct::CallbackContinue;
     };
+    receive_events(sock, on_event);
+    if (xml && counter > 0)
+        ct::xml_footer(out_.buffer(), false);
+    out_.flush();
+    if (!cmd_.from_load_file) {
+        char text[64];
+        std::snprintf(text, sizeof(text), "%d flow events have been shown.", counter);
+        print_message(text);
+    }
+    return 0;
+}
+
+void Runner::receive_events(ct::NetlinkSocket &sock, ct::MessageCallback on_event) {
     while (!g_stop) {
         const int r = sock.receive(on_event);
         out_.flush();
@@ -963,15 +979,6 @@ int Runner::events() {
         if (r < 0)
             other_problem(std::string("failed to received netlink event: ") + std::strerror(-r));
     }
-    if (xml && counter > 0)
-        ct::xml_footer(out_.buffer(), false);
-    out_.flush();
-    if (!cmd_.from_load_file) {
-        char text[64];
-        std::snprintf(text, sizeof(text), "%d flow events have been shown.", counter);
-        print_message(text);
-    }
-    return 0;
 }
 
 int Runner::expect_events() {
@@ -1001,20 +1008,7 @@ int Runner::expect_events() {
         ++counter;
         return ct::CallbackContinue;
     };
-    while (!g_stop) {
-        const int r = sock.receive(on_event);
-        out_.flush();
-        if (r == -ENOBUFS) {
-            write_stderr("WARNING: We have hit ENOBUFS! We are losing events.\n"
-                         "This message means that the current netlink socket buffer size is too small.\n"
-                         "Please, check --buffer-size in conntrack(8) manpage.\n");
-            continue;
-        }
-        if (r == -EINTR || g_stop)
-            break;
-        if (r < 0)
-            other_problem(std::string("failed to received netlink event: ") + std::strerror(-r));
-    }
+    receive_events(sock, on_event);
     if (xml && counter > 0)
         ct::xml_footer(out_.buffer(), true);
     out_.flush();
@@ -1383,7 +1377,8 @@ std::string operation_error_text(int error, const CommandLine &cmd) {
     const Action a = cmd.action;
     const bool expect = cmd.table == Table::Expect;
     switch (error) {
-    case 524:  // ENOTSUPP
+    case 524:  // ENOTSUPP: the kernel's internal code; the reference's own
+               // text for it (not a placeholder of ours)
         if (a == Action::List && !expect)
             return "function not implemented";
         break;
