@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cache_dump.hpp"
 #include "ct/format.hpp"
 #include "log.hpp"
 #include "kernel_flush.hpp"
@@ -184,28 +185,16 @@ std::string StatsMode::stats_text() const {
 }
 
 void StatsMode::write_dump(ReplyWriter &writer, bool xml) const {
-    ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
     ct::Flow flow;
     uint32_t current = now();
-    const_cast<FlowCache &>(cache_).for_each([&](FlowCache::Entry *e) {
-        if (e->state == FlowCache::State::dead)
-            return;
+    write_cache_lines(writer, const_cast<FlowCache &>(cache_), [&](FlowCache::Entry *e, ct::TextBuffer &out) {
         cache_.unpack(e, flow);
         ct::format_flow(out, flow, options);
-        if (!xml) {
-            out.append(" [active since ");
-            out.append_u64(current - e->created);
-            out.append("s]");
-        }
-        out.push_back('\n');
-        if (out.size() > 60000) {
-            writer.write(out.view());
-            out.clear();
-        }
+        if (!xml)
+            append_active_since(out, current, e->created);
     });
-    writer.write(out.view());
 }
 
 bool StatsMode::handle_request(ControlSession &session) {

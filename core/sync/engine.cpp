@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cache_dump.hpp"
 #include "ct/format.hpp"
 #include "kernel_flush.hpp"
 #include "log.hpp"
@@ -1182,35 +1183,24 @@ std::string Engine::queue_text() const {
 }
 
 void Engine::write_expect_dump(ReplyWriter &writer, FlowCache &cache, bool xml) {
-    ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
     ct::Expect exp;
     uint32_t current = now();
-    cache.for_each([&](FlowCache::Entry *e) {
-        if (e->state == FlowCache::State::dead)
-            return;
+    write_cache_lines(writer, cache, [&](FlowCache::Entry *e, ct::TextBuffer &out) {
         cache.unpack_expect(e, exp);
         ct::format_expect(out, exp, options);
-        if (!xml) {
-            out.append(" [active since ");
-            out.append_u64(current - e->created);
-            out.append("s]");
-        }
-        out.push_back('\n');
+        if (!xml)
+            append_active_since(out, current, e->created);
     });
-    writer.write(out.view());
 }
 
 void Engine::write_dump(ReplyWriter &writer, FlowCache &cache, bool xml, bool external) {
-    ct::TextBuffer out;
     ct::FormatOptions options;
     options.format = xml ? ct::OutputFormat::Xml : ct::OutputFormat::Default;
     ct::Flow flow;
     uint32_t current = now();
-    cache.for_each([&](FlowCache::Entry *e) {
-        if (e->state == FlowCache::State::dead)
-            return;
+    write_cache_lines(writer, cache, [&](FlowCache::Entry *e, ct::TextBuffer &out) {
         cache.unpack(e, flow);
         // The cache's lines have no timeout, as the reference prints them.
         flow.present.reset(ct::FlowAttr::Timeout);
@@ -1222,17 +1212,9 @@ void Engine::write_dump(ReplyWriter &writer, FlowCache &cache, bool xml, bool ex
                 out.append_u64(age < external_timeout_ ? external_timeout_ - age : 0);
                 out.append("s]");
             }
-            out.append(" [active since ");
-            out.append_u64(current - e->created);
-            out.append("s]");
-        }
-        out.push_back('\n');
-        if (out.size() > 60000) {
-            writer.write(out.view());
-            out.clear();
+            append_active_since(out, current, e->created);
         }
     });
-    writer.write(out.view());
 }
 
 void Engine::dump(ControlSession &session, FlowCache *cache, bool xml, bool external, bool expectations) {
