@@ -189,13 +189,14 @@ int NetlinkSocket::receive(MessageCallback on_message) {
 
 // ---------------------------------------------------------------------------
 
-Batch::Batch(NetlinkSocket &socket, std::size_t max_bytes, std::size_t max_messages)
-    : socket_(socket), buffer_(max_bytes), max_messages_(max_messages ? max_messages : 1) {
+Batch::Batch(NetlinkSocket &socket, std::size_t max_bytes, std::size_t max_messages, Acks acks)
+    : socket_(socket), buffer_(max_bytes), max_messages_(max_messages ? max_messages : 1),
+      acks_(acks), reserved_(acks == Acks::ErrorsOnly ? NLMSG_HDRLEN : 0) {
     cookies_.reserve(max_messages_);
     // Every answer is an skb of its own (about 1 KiB of buffer accounting
-    // each, even with NETLINK_CAP_ACK): make room for a whole batch of them,
-    // and for the batch itself on the way in.
-    std::size_t need = max_messages_ * 2048;
+    // each, even with NETLINK_CAP_ACK): make room for a whole batch of them
+    // (every request may fail), and for the batch itself on the way in.
+    std::size_t need = (max_messages_ + 1) * 2048;
     if (socket_.receive_buffer() < need)
         socket_.set_receive_buffer(need);
     socket_.set_send_buffer(max_bytes + 64 * 1024);
@@ -206,7 +207,8 @@ void Batch::queue(nlmsghdr *nlh, std::uintptr_t cookie) {
         first_seq_ = socket_.next_seq();
     else
         socket_.next_seq();
-    nlh->nlmsg_flags |= NLM_F_ACK;
+    if (acks_ == Acks::Each)
+        nlh->nlmsg_flags |= NLM_F_ACK;
     nlh->nlmsg_seq = first_seq_ + static_cast<std::uint32_t>(cookies_.size());
     cookies_.push_back(cookie);
     used_ += NLMSG_ALIGN(nlh->nlmsg_len);
@@ -216,15 +218,30 @@ int Batch::flush(AckCallback on_ack) {
     if (cookies_.empty())
         return 0;
     const std::size_t count = cookies_.size();
+    // The answers to expect: one per request, or only the closing NOOP's
+    // (whose sequence number follows the last request's) and the failures.
+    const std::uint32_t closing_seq = first_seq_ + static_cast<std::uint32_t>(count);
+    if (acks_ == Acks::ErrorsOnly) {
+        socket_.next_seq();
+        auto *noop = reinterpret_cast<nlmsghdr *>(buffer_.data() + used_);
+        *noop = nlmsghdr{};
+        noop->nlmsg_len = NLMSG_HDRLEN;
+        noop->nlmsg_type = NLMSG_NOOP;
+        noop->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        noop->nlmsg_seq = closing_seq;
+        used_ += NLMSG_HDRLEN;
+    }
     int result = socket_.send(buffer_.data(), used_);
+    // The answer (0 or -errno) of each request; NoAnswer while none came.
+    constexpr int NoAnswer = 1;
+    std::vector<int> answers(count, NoAnswer);
     std::size_t answered = 0;
-    std::vector<bool> done;
+    bool closed = false;
     if (result == 0) {
-        done.assign(count, false);
         int fd = socket_.fd();
         std::vector<unsigned char> &rx = buffer_;  // reuse: the requests are sent
         const std::uint32_t own = socket_.portid();
-        while (answered < count) {
+        while (acks_ == Acks::Each ? answered < count : !closed) {
             ssize_t n = recv(fd, rx.data(), rx.size(), 0);
             if (n < 0) {
                 if (errno == EINTR)
@@ -237,23 +254,33 @@ int Batch::flush(AckCallback on_ack) {
                  nlh = mnl_nlmsg_next(nlh, &len)) {
                 if (nlh->nlmsg_type != NLMSG_ERROR || (nlh->nlmsg_pid && nlh->nlmsg_pid != own))
                     continue;  // data answers (GET) are not what a batch collects
+                if (acks_ == Acks::ErrorsOnly && nlh->nlmsg_seq == closing_seq) {
+                    closed = true;
+                    continue;
+                }
                 std::uint32_t index = nlh->nlmsg_seq - first_seq_;
-                if (index >= count || done[index])
+                if (index >= count || answers[index] != NoAnswer)
                     continue;
                 int error = -EBADMSG;
                 if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(nlmsgerr))
                     error = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh))->error;
-                done[index] = true;
+                answers[index] = error > 0 ? -EBADMSG : error;
                 ++answered;
-                on_ack(cookies_[index], error);
             }
         }
     }
-    // Requests that got no answer share the failure that ended the wait.
-    if (answered < count) {
-        for (std::size_t i = 0; i < count; ++i)
-            if (done.empty() || !done[i])
-                on_ack(cookies_[i], result < 0 ? result : -EIO);
+    // Once the closing NOOP is answered, a request without an answer
+    // succeeded.  Requests whose answer never came share the failure that
+    // ended the wait.
+    for (std::size_t i = 0; i < count; ++i) {
+        int error;
+        if (answers[i] != NoAnswer)
+            error = answers[i];
+        else if (closed)
+            error = 0;
+        else
+            error = result < 0 ? result : -EIO;
+        on_ack(cookies_[i], error);
     }
     cookies_.clear();
     used_ = 0;

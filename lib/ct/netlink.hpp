@@ -137,26 +137,36 @@ private:
 //     }
 //     batch.flush(on_ack);
 //
-// `on_ack(cookie, error)` is called for every queued request in order, with
-// error 0 or a -errno.
+// `on_ack(cookie, error)` is called for every queued request, with error 0
+// or a -errno.
+//
+// `on_ack` calls come in queue order either way.  With Acks::Each every
+// request asks for its own answer.  With Acks::ErrorsOnly (for large loads)
+// only failures are answered: the kernel builds, and we read, one message
+// per failing request instead of one per request.  A NOOP request that
+// does ask for an ack closes the batch, so its end is known for certain
+// (the kernel answers the messages of one sendmsg in order).
 using AckCallback = FunctionRef<void(std::uintptr_t cookie, int error)>;
 
 class Batch {
 public:
+    enum class Acks { Each, ErrorsOnly };
+
     // Requests per sendmsg stay below `max_messages` and `max_bytes`; the
     // socket's receive buffer is grown so that every answer fits.
     explicit Batch(NetlinkSocket &socket, std::size_t max_bytes = 128 * 1024,
-                   std::size_t max_messages = 1024);
+                   std::size_t max_messages = 1024, Acks acks = Acks::Each);
 
     void *tail() { return buffer_.data() + used_; }
-    std::size_t room() const { return buffer_.size() - used_; }
+    // The closing NOOP of an ErrorsOnly batch has its room kept aside.
+    std::size_t room() const { return buffer_.size() - used_ - reserved_; }
     // Whether another message of up to `len` bytes can be queued.
     bool fits(std::size_t len) const {
         return cookies_.size() < max_messages_ && room() >= len;
     }
 
     // Queues the message just built at tail(): assigns its sequence number,
-    // adds NLM_F_ACK, remembers `cookie` for its answer.
+    // adds NLM_F_ACK (Acks::Each), remembers `cookie` for its answer.
     void queue(nlmsghdr *nlh, std::uintptr_t cookie);
     std::size_t pending() const { return cookies_.size(); }
 
@@ -173,6 +183,8 @@ private:
     std::size_t max_messages_;
     std::vector<std::uintptr_t> cookies_;
     std::uint32_t first_seq_ = 0;
+    Acks acks_;
+    std::size_t reserved_;
 };
 
 } // namespace ct

@@ -140,6 +140,7 @@ class SocketTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(kernel_applies_updates);
     CPPUNIT_TEST(dump_filters_select_like_user_space);
     CPPUNIT_TEST(batches_get_one_answer_per_request);
+    CPPUNIT_TEST(errors_only_batches_answer_every_request_too);
     CPPUNIT_TEST(receive_buffer_is_set);
     CPPUNIT_TEST(events_print_like_the_reference_cli);
     CPPUNIT_TEST(event_overrun_is_reported_and_survived);
@@ -384,7 +385,14 @@ public:
         s.flush();
     }
 
-    void batches_get_one_answer_per_request() {
+    void batches_get_one_answer_per_request() { check_batch_answers(ct::Batch::Acks::Each); }
+    void errors_only_batches_answer_every_request_too() {
+        check_batch_answers(ct::Batch::Acks::ErrorsOnly);
+    }
+
+    // Both acknowledgement modes give the same answers, in queue order: the
+    // kernel's own answer, or 0 for a request the kernel applied.
+    void check_batch_answers(ct::Batch::Acks acks) {
         Session s(*ns_);
         s.flush();
         const unsigned total = 5000;
@@ -394,9 +402,14 @@ public:
             return make_flow(AF_INET, IPPROTO_UDP, src, "10.9.9.9", static_cast<std::uint16_t>(i), 53);
         };
         std::vector<int> answers(total, 1);
+        std::vector<unsigned> order;
         auto run = [&](std::uint8_t type, std::uint16_t flags, unsigned first, unsigned count) {
-            ct::Batch batch(s.sock);
-            auto on_ack = [&](std::uintptr_t cookie, int error) { answers.at(cookie) = error; };
+            ct::Batch batch(s.sock, 128 * 1024, 1024, acks);
+            order.clear();
+            auto on_ack = [&](std::uintptr_t cookie, int error) {
+                answers.at(cookie) = error;
+                order.push_back(static_cast<unsigned>(cookie));
+            };
             for (unsigned i = first; i < first + count; ++i) {
                 if (!batch.fits(ct::MaxRequestSize))
                     CPPUNIT_ASSERT_EQUAL(0, batch.flush(on_ack));
@@ -409,6 +422,9 @@ public:
             }
             CPPUNIT_ASSERT_EQUAL(0, batch.flush(on_ack));
             CPPUNIT_ASSERT_EQUAL(std::size_t{0}, batch.pending());
+            CPPUNIT_ASSERT_EQUAL(std::size_t{count}, order.size());
+            CPPUNIT_ASSERT_MESSAGE("answers come in queue order",
+                                   std::is_sorted(order.begin(), order.end()));
         };
         run(ct::msg::CtNew, NLM_F_CREATE | NLM_F_EXCL, 0, total);
         CPPUNIT_ASSERT(std::all_of(answers.begin(), answers.end(), [](int e) { return e == 0; }));
@@ -428,6 +444,15 @@ public:
         for (unsigned i = 100; i < 150; ++i)
             CPPUNIT_ASSERT_EQUAL(-ENOENT, answers[i]);
         CPPUNIT_ASSERT_EQUAL(1, answers[99]);  // not part of that batch: untouched
+        // Failures and successes mixed in one batch: 200..249 exist already.
+        run(ct::msg::CtNew, NLM_F_CREATE | NLM_F_EXCL, 200, 50);
+        std::fill(answers.begin(), answers.end(), 1);
+        run(ct::msg::CtNew, NLM_F_CREATE | NLM_F_EXCL, 150, 200);
+        for (unsigned i = 150; i < 350; ++i)
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(i), i >= 200 && i < 250 ? -EEXIST : 0,
+                                         answers[i]);
+        CPPUNIT_ASSERT_EQUAL(200u, s.count());  // 200..249, then 150..199 and 250..349
+        s.flush();
     }
 
     void receive_buffer_is_set() {

@@ -1,10 +1,10 @@
 // ct-storm: an insert storm into the kernel's conntrack table of the
 // current network namespace, for the overrun tests and the daemon
 // benchmarks.  Requests are batched (many creations per sendmsg, each
-// acknowledged on its own), so the kernel takes them as fast as it can, or
-// at a steady pace with --rate.
+// acknowledged on its own, or with --errors-only only the failing ones), so
+// the kernel takes them as fast as it can, or at a steady pace with --rate.
 //
-//   ct-storm [--count N] [--first I] [--rate PER_SECOND] [--timeout SECS]
+//   ct-storm [--count N] [--first I] [--rate PER_SECOND] [--timeout SECS] [--errors-only]
 //
 // Entry i is an ESTABLISHED, ASSURED TCP flow 10.64.0.0+i:(1024+i%60000)
 // -> 192.168.0.1:443 (the reply tuple mirrors it), so entries never clash
@@ -37,13 +37,14 @@ struct Options {
     unsigned long count = 200000;
     unsigned long first = 0;
     double rate = 0;  // entries per second; 0: as fast as the kernel goes
+    bool errors_only = false;  // acks for failures only (ct::Batch::Acks::ErrorsOnly)
     unsigned timeout = 3600;
 };
 
 [[noreturn]] void usage(const char *why) {
     std::fprintf(stderr,
                  "ct-storm: %s\n"
-                 "usage: ct-storm [--count N] [--first I] [--rate PER_SECOND] [--timeout SECS]\n",
+                 "usage: ct-storm [--count N] [--first I] [--rate PER_SECOND] [--timeout SECS] [--errors-only]\n",
                  why);
     std::exit(2);
 }
@@ -61,9 +62,13 @@ unsigned long parse_number(const char *option, const char *text) {
 
 Options parse_options(int argc, char **argv) {
     Options o;
-    // Every option takes a value: options and values come in pairs.
-    for (int i = 1; i < argc; i += 2) {
+    // Every option but --errors-only takes a value.
+    for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
+        if (arg == "--errors-only") {
+            o.errors_only = true;
+            continue;
+        }
         const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
         if (arg == "--count")
             o.count = parse_number(argv[i], value);
@@ -75,6 +80,7 @@ Options parse_options(int argc, char **argv) {
             o.timeout = static_cast<unsigned>(parse_number(argv[i], value));
         else
             usage((std::string("unknown option ") + argv[i]).c_str());
+        ++i;
     }
     if (o.first + o.count > 0x00400000u)  // stays inside 10.64.0.0/10
         usage("--first + --count must stay below 4194304");
@@ -116,7 +122,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "ct-storm: can't open a netlink socket: %s\n", std::strerror(-err));
         return 1;
     }
-    ct::Batch batch(socket);
+    ct::Batch batch(socket, 128 * 1024, 1024,
+                   options.errors_only ? ct::Batch::Acks::ErrorsOnly : ct::Batch::Acks::Each);
     unsigned long failed = 0;
     int first_error = 0;
     auto on_ack = [&](std::uintptr_t, int error) {
