@@ -17,6 +17,10 @@
 
 #include <cerrno>
 #include <deque>
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -635,7 +639,7 @@ int Runner::remove() {
     const ct::DumpFilter k = filter.kernel_filter(ct::msg::CtGet, true);
     ct::NetlinkSocket dump_sock = open_socket();
     ct::NetlinkSocket delete_sock = open_socket();
-    ct::Batch batch(delete_sock, 64 * 1024, 256);
+    ct::Batch batch(delete_sock, 128 * 1024, 1024, ct::Batch::Acks::ErrorsOnly);
 
     ct::FormatOptions fmt = fmt_;
     fmt.labels = nullptr;  // the reference prints deleted entries without labels
@@ -1249,20 +1253,57 @@ struct SilentDiagnostics : Diagnostics {
     void warning(const std::string &) override {}
 };
 
-// Creations (-I/-A lines) waiting in a batch, and what to say if one fails.
-class CreationBatch {
+// The creations of a file (-I/-A lines), built as netlink requests while
+// the file is parsed, so that each line is parsed once.  Requests are kept
+// in blocks of 4 MiB (no copy when more are added).
+class PreparedCreations {
 public:
-    CreationBatch() : sock_(open_socket()), batch_(sock_, 128 * 1024, 512) {}
+    struct Creation {
+        const nlmsghdr *request;
+        unsigned line;
+        Action action;
+    };
 
     void add(const CommandLine &cmd, unsigned line) {
-        if (!batch_.fits(ct::MaxRequestSize))
-            flush();
+        if (blocks_.empty() || BlockSize - used_ < ct::MaxRequestSize) {
+            blocks_.emplace_back(BlockSize);
+            used_ = 0;
+        }
         const ct::Flow f = creation_flow(cmd);
         const std::uint16_t flags =
             cmd.action == Action::Create ? (NLM_F_CREATE | NLM_F_EXCL) : NLM_F_CREATE;
-        nlmsghdr *nlh = ct::build_flow(batch_.tail(), batch_.room(), ct::msg::CtNew, flags, 0, f);
-        lines_.push_back({line, cmd.action});
-        batch_.queue(nlh, lines_.size() - 1);
+        nlmsghdr *nlh = ct::build_flow(blocks_.back().data() + used_, BlockSize - used_,
+                                       ct::msg::CtNew, flags, 0, f);
+        if (!nlh)
+            parameter_problem("Parameter too long!");  // cannot happen: MaxRequestSize fits all
+        used_ += NLMSG_ALIGN(nlh->nlmsg_len);
+        creations_.push_back({nlh, line, cmd.action});
+    }
+    std::size_t size() const { return creations_.size(); }
+    const Creation &operator[](std::size_t i) const { return creations_[i]; }
+
+private:
+    static constexpr std::size_t BlockSize = 4 << 20;  // two huge pages
+    std::vector<BulkMemory> blocks_;
+    std::size_t used_ = 0;
+    std::vector<Creation> creations_;
+};
+
+// Creations waiting in a batch, and what to say if one fails.  Only
+// failures are acknowledged (ct::Batch::Acks::ErrorsOnly): that halves the
+// kernel's work for a large file.
+class CreationBatch {
+public:
+    CreationBatch()
+        : sock_(open_socket()), batch_(sock_, 128 * 1024, 1024, ct::Batch::Acks::ErrorsOnly) {}
+
+    void add(const PreparedCreations::Creation &c) {
+        const std::size_t len = c.request->nlmsg_len;
+        if (!batch_.fits(len))
+            flush();
+        std::memcpy(batch_.tail(), c.request, len);
+        lines_.push_back({c.line, c.action});
+        batch_.queue(static_cast<nlmsghdr *>(batch_.tail()), lines_.size() - 1);
     }
 
     // Sends what waits.  The first failure ends the load with the
@@ -1308,22 +1349,58 @@ private:
     std::vector<Queued> lines_;
 };
 
+// What the first pass made of a part of the file.
+struct ParsedPart {
+    // What runs, in order: a prepared creation, or another command, whose
+    // line is parsed again when its turn comes (rare in large files).
+    static constexpr std::size_t NotCreation = SIZE_MAX;
+    struct Step {
+        std::size_t creation;  // index into `creations`, or NotCreation
+        std::string_view chunk;
+    };
+    std::vector<Step> steps;
+    PreparedCreations creations;
+    std::string warnings;      // printed in line order once all parts are parsed
+    std::exception_ptr error;  // the first problem; the part's later lines were not parsed
+    std::string refused;       // the first command -R does not run
+    bool parsed_any = false;
+    std::uint32_t last_mark_value = 0, last_mark_mask = 0;
+};
+
+struct BufferedDiagnostics : Diagnostics {
+    explicit BufferedDiagnostics(std::string &to) : text(to) {}
+    void warning(const std::string &line) override {
+        text += line;
+        text += '\n';
+    }
+    std::string &text;
+};
+
+// A thread per 25,000 lines, as many as there are CPUs (at most 8): below
+// that, starting threads costs more than it saves.
+std::size_t parse_threads_for(std::size_t lines) {
+    const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+    return std::clamp<std::size_t>(lines / 25000, 1, std::min<std::size_t>(cpus, 8));
+}
+
 // -R: the reference parses every line before it runs any, then refuses the
 // file if one command is not -I/-A/-U/-D/-F, then runs the lines in order
-// and stops at the first failure.  The text is kept, not the parsed lines,
-// and read twice: the memory needed is the file's size.  Consecutive
-// creations go to the kernel many per sendmsg.
+// and stops at the first failure.  The first pass keeps the creations as
+// ready requests (about the file's size in memory); the other commands are
+// parsed again when their turn comes.
+// Consecutive creations go to the kernel many per sendmsg.
 int load_file(const std::vector<std::string> &argv) {
     const std::string &path = argv[2];
     std::FILE *in = path == "-" ? stdin : std::fopen(path.c_str(), "re");
     if (!in)
         parameter_problem("Failed to open file " + path + " for reading");
-    std::string text;
-    const bool read = read_all(in, text);
+    FileText file;
+    const bool read = read_all(in, file);
     if (in != stdin)
         std::fclose(in);
     if (!read)
         parameter_problem("Failed to open file " + path + " for reading");
+    const std::string_view text = file.view();
 
     auto parse_line = [&](std::vector<std::string> &words, Diagnostics &diag) {
         words.insert(words.begin(), argv[0]);
@@ -1332,40 +1409,97 @@ int load_file(const std::vector<std::string> &argv) {
         return cmd;
     };
 
-    StderrDiagnostics diag;
+    // The lines, then the first pass over them: on several threads for a
+    // large file (parsing is most of -R's own work, and the lines do not
+    // depend on each other), each part keeping what the reference would
+    // have printed, and its first problem, to be told in line order.
+    std::vector<std::pair<std::string_view, unsigned>> lines;
+    lines.reserve(std::count(text.begin(), text.end(), '\n') + 1);
+    for_each_load_chunk(text, [&](std::string_view chunk, unsigned number) {
+        lines.emplace_back(chunk, number);
+    });
+    std::vector<ParsedPart> parts(parse_threads_for(lines.size()));
+    std::atomic<std::size_t> earliest_failed_part{parts.size()};
+    auto parse_part = [&](std::size_t index) {
+        ParsedPart &part = parts[index];
+        BufferedDiagnostics diag(part.warnings);
+        const std::size_t from = lines.size() * index / parts.size();
+        const std::size_t to = lines.size() * (index + 1) / parts.size();
+        part.steps.reserve(to - from);
+        try {
+            for (std::size_t i = from; i < to; ++i) {
+                if (earliest_failed_part.load(std::memory_order_relaxed) < index)
+                    return;  // an earlier problem ends the load: no need to go on
+                const auto [chunk, number] = lines[i];
+                std::vector<std::string> words = split_load_line(chunk);
+                const CommandLine cmd = parse_line(words, diag);
+                if (part.refused.empty() && !allowed_in_load_file(cmd))
+                    part.refused = load_file_command_name(cmd);
+                part.parsed_any = true;
+                part.last_mark_value = cmd.has(OptMark) ? cmd.mark_value : 0;
+                part.last_mark_mask = cmd.has(OptMark) ? cmd.mark_mask : 0;
+                if (!part.refused.empty())
+                    continue;  // nothing will run: no need to prepare
+                if (cmd.action == Action::Create || cmd.action == Action::Add) {
+                    part.steps.push_back({part.creations.size(), {}});
+                    part.creations.add(cmd, number);
+                } else {
+                    part.steps.push_back({ParsedPart::NotCreation, chunk});
+                }
+            }
+        } catch (...) {
+            part.error = std::current_exception();
+            std::size_t seen = earliest_failed_part.load();
+            while (index < seen && !earliest_failed_part.compare_exchange_weak(seen, index)) {
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> helpers;
+        for (std::size_t i = 1; i < parts.size(); ++i)
+            helpers.emplace_back(parse_part, i);
+        parse_part(0);
+    }
     std::string refused;
     // 1.4.7 keeps the mark of the line parsed last and -U sets that one,
     // whatever its own -m says (none at all if the last line has no -m):
     // reproduced, see docs/compatibility.md.
     std::uint32_t last_mark_value = 0, last_mark_mask = 0;
-    for_each_load_line(text, [&](std::vector<std::string> words, unsigned) {
-        const CommandLine cmd = parse_line(words, diag);
-        if (refused.empty() && !allowed_in_load_file(cmd))
-            refused = load_file_command_name(cmd);
-        last_mark_value = cmd.has(OptMark) ? cmd.mark_value : 0;
-        last_mark_mask = cmd.has(OptMark) ? cmd.mark_mask : 0;
-    });
+    for (ParsedPart &part : parts) {
+        write_stderr(part.warnings);
+        if (part.error)
+            std::rethrow_exception(part.error);
+        if (refused.empty())
+            refused = part.refused;
+        if (part.parsed_any) {
+            last_mark_value = part.last_mark_value;
+            last_mark_mask = part.last_mark_mask;
+        }
+    }
     if (!refused.empty())
         parameter_problem("Cannot use command `" + refused + "' with --load-file");
 
     SilentDiagnostics quiet;  // the warnings were printed by the first pass
     std::unique_ptr<CreationBatch> batch;
-    for_each_load_line(text, [&](std::vector<std::string> words, unsigned number) {
-        CommandLine cmd = parse_line(words, quiet);
-        if (cmd.action == Action::Update && cmd.has(OptMark)) {
-            cmd.mark_value = last_mark_value;
-            cmd.mark_mask = last_mark_mask;
+    for (const ParsedPart &part : parts) {
+        for (const ParsedPart::Step &step : part.steps) {
+            if (step.creation != ParsedPart::NotCreation) {
+                if (!batch)
+                    batch = std::make_unique<CreationBatch>();
+                batch->add(part.creations[step.creation]);
+                continue;
+            }
+            std::vector<std::string> words = split_load_line(step.chunk);
+            CommandLine cmd = parse_line(words, quiet);
+            if (cmd.action == Action::Update && cmd.has(OptMark)) {
+                cmd.mark_value = last_mark_value;
+                cmd.mark_mask = last_mark_mask;
+            }
+            if (batch)
+                batch->flush();
+            execute(cmd);
         }
-        if (cmd.action == Action::Create || cmd.action == Action::Add) {
-            if (!batch)
-                batch = std::make_unique<CreationBatch>();
-            batch->add(cmd, number);
-            return;
-        }
-        if (batch)
-            batch->flush();
-        execute(cmd);
-    });
+    }
     if (batch)
         batch->flush();
     return 0;

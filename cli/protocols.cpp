@@ -370,8 +370,13 @@ ProtocolLookup find_protocol(const std::string &word) {
         return out;
     }
     // The protocol database knows names and aliases ("TCP", "ipv6-icmp");
-    // the extension is then found by the official name.
-    const protoent *entry = getprotobyname(word.c_str());
+    // the extension is then found by the official name.  The reentrant
+    // lookups: -R parses on several threads.
+    protoent storage;
+    char buffer[1024];
+    protoent *entry = nullptr;
+    if (getprotobyname_r(word.c_str(), &storage, buffer, sizeof(buffer), &entry) != 0)
+        entry = nullptr;
     if (!entry) {
         // Otherwise a number as strtoul reads it, 0 to 255.
         char *end = nullptr;
@@ -380,7 +385,8 @@ ProtocolLookup find_protocol(const std::string &word) {
         if (errno != 0 || end == word.c_str() || *end != '\0' || n > 255)
             return out;
         out.number = static_cast<std::uint8_t>(n);
-        entry = getprotobynumber(static_cast<int>(n));
+        if (getprotobynumber_r(static_cast<int>(n), &storage, buffer, sizeof(buffer), &entry) != 0)
+            entry = nullptr;
         if (!entry) {
             out.extension = &registry().unknown();
             out.help_name = "unknown";

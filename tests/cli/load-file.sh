@@ -80,4 +80,43 @@ else
 fi
 is "$(in_ns "$REFERENCE" -C 2>/dev/null)" 1000 "-R: 1000 entries created"
 
+# Large files are parsed in parts, on several threads: what is printed,
+# and in which order, must not change.  60,000 lines make two parts or
+# more on any machine with two CPUs.
+big() { # NAME AWK-PROGRAM-FOR-LINE-i: 60000 lines, $F/NAME
+    awk -v n=60000 "BEGIN { for (i = 1; i <= n; i++) { $2 } }" > "$F/$1"
+}
+creation='printf "-I -s 10.%d.%d.%d -d 10.200.0.1 -p udp --sport 5 --dport 53 -t 300\n", int(i / 65536), int(i / 256) % 256, i % 256'
+# A warning in the first part and one in the last, then a bad last line.
+big big-warnings-then-bad "if (i == 100 || i == 59000) print \"-D -a -s 9.9.9.9\"; else if (i == n) print \"-X\"; else $creation"
+# A command -R refuses in the second half, a bad line after it.
+big big-refused-then-bad "if (i == 40000) print \"-L\"; else if (i == 59999) print \"-I -p tcp --bogus\"; else $creation"
+# Only the refused command.
+big big-refused "if (i == 45000) print \"-L\"; else $creation"
+# Creations with deletions and an update among them: the table after.
+big big-mixed "if (i == 30000) print \"-D -s 10.0.1.7\"; else if (i == 50000) print \"-U -p udp -s 10.0.2.9 -m 5\"; else if (i == n) print \"-D -m 7 -p sctp\"; else $creation"
+CLI_TIMEOUT=60
+for f in big-warnings-then-bad big-refused-then-bad big-refused big-mixed; do
+    same_as_reference_after populate_table "-R $f (60000 lines)" -R "$F/$f"
+done
+
+# A failure in the middle of a large file: the lines before it are in the
+# table, and so are exactly the later lines the notice names.
+big big-fail "if (i == 40000) { i0 = i; i = 10; $creation; i = i0 } else $creation"
+in_ns "$REFERENCE" -F > /dev/null 2>&1
+run_as ours -R "$F/big-fail"
+is "$(cat "$CLI_TMP/ours.rc")" 1 "-R big-fail: exit status 1"
+has "$(cat "$CLI_TMP/ours.err")" \
+    "conntrack v1.4.7 (conntrack-tools): Operation failed: Such conntrack exists, try -U to update" \
+    "-R big-fail: the failing line's message"
+notice=$(grep '^NOTICE' "$CLI_TMP/ours.err")
+has "$notice" "after the failing line 40000, had already been applied." "-R big-fail: the notice names the failing line"
+named=$(sed -E 's/^NOTICE: .* lines? ([0-9,]+), after .*/\1/' <<< "$notice" | tr ',' '\n')
+expected=$( (seq 1 39999; echo "$named") | sort -n | uniq)
+actual=$(in_ns "$REFERENCE" -L -p udp 2>/dev/null |
+    awk '{ split($4, s, "[=.]"); print s[3] * 65536 + s[4] * 256 + s[5] }' | sort -n)
+ok "-R big-fail: the table holds lines 1-39999 and the $(wc -l <<< "$named") named lines, nothing else" \
+    [ "$expected" = "$actual" ]
+in_ns "$REFERENCE" -F > /dev/null 2>&1
+
 tap_done
