@@ -47,6 +47,7 @@ class FtfwTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(ack_releases_resend_queue);
     CPPUNIT_TEST(dead_objects_held_until_acknowledged);
     CPPUNIT_TEST(hello_flushes_resend_queue_and_is_answered_once);
+    CPPUNIT_TEST(repeated_hello_keeps_what_was_sent_since);
     CPPUNIT_TEST(requeued_object_moves_back_to_tx_queue);
     CPPUNIT_TEST(alive_timer_sends_alive_or_pending_ack);
     CPPUNIT_TEST(resync_request_and_answer);
@@ -364,6 +365,41 @@ public:
         for (const Sent &s : a.controls())
             CPPUNIT_ASSERT(!(s.flags & NACK));
         assert_clean(a);
+    }
+
+    // Our HELLO_BACK got lost: the peer repeats HELLO.  What we sent after
+    // its first HELLO is for the restarted peer and must stay resendable;
+    // only a new restart (HELLO after a message without it) drops it.
+    void repeated_hello_keeps_what_was_sent_since() {
+        ModePlugin plugin("ftfw");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a);
+        Object *o1 = a.add_flow();
+        world.settle();
+        a.receive(control(900, ALIVE | HELLO));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), mode.queue(1).length);
+        a.update_flow(o1);
+        world.settle();
+        const uint32_t sent_seq = a.sent.back().seq;
+        CPPUNIT_ASSERT_EQUAL(uint64_t(1), mode.queue(1).length);
+        // The repeat: the message that carried HELLO_BACK was lost.
+        a.receive(control(901, ALIVE | HELLO));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("kept for the restarted peer", uint64_t(1), mode.queue(1).length);
+        // The peer lost the object too, and asks for it.
+        const size_t before = a.sent.size();
+        a.receive(control(902, NACK | HELLO, sent_seq, sent_seq));
+        world.settle();
+        CPPUNIT_ASSERT(a.sent.size() > before);
+        bool resent = false;
+        for (size_t i = before; i < a.sent.size(); ++i)
+            resent = resent || !a.sent[i].control();
+        CPPUNIT_ASSERT_MESSAGE("the object went out again", resent);
+        // The peer heard HELLO_BACK (no HELLO any more), then restarts again.
+        a.receive(control(903, ALIVE));
+        CPPUNIT_ASSERT(mode.queue(1).length > 0);
+        a.receive(control(7, ALIVE | HELLO));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("a new restart drops it", uint64_t(0), mode.queue(1).length);
     }
 
     void requeued_object_moves_back_to_tx_queue() {

@@ -9,7 +9,8 @@
 // Receiver: messages are counted in windows of ACKWindowSize and each
 // window is acknowledged; a gap is answered with an ACK of what came before
 // it and a NACK of what is missing.  A peer's HELLO means it lost its
-// state: our resend queue is dropped.  A one-second timer sends the pending
+// state: our resend queue is dropped (once per restart, not at each of the
+// HELLOs it repeats until our HELLO_BACK gets through).  A one-second timer sends the pending
 // ACK, or an ALIVE when there is none.
 //
 // Unlike the reference, which drops the oldest entry of a full resend queue
@@ -109,14 +110,22 @@ public:
         if (m.flags & CTD_SYNC_F_HELLO_BACK && hello_ == Hello::saying_hello)
             hello_ = Hello::done;
         if (m.flags & CTD_SYNC_F_HELLO) {
-            // The peer (re)started: it lost what we sent and never
-            // acknowledged, so there is nothing left to resend.
             say_hello_back_ = true;
             if (ack_pending_ && seq_before(m.seq, ack_from_))
                 ack_from_ = m.seq;
-            drop_resend_queue();
+            // The peer (re)started: it lost what we sent and never
+            // acknowledged, so there is nothing left to resend.  It says
+            // HELLO on every message until our HELLO_BACK reaches it; the
+            // repeats are the same restart, and what we sent since the
+            // first is for the new peer, to be resent if it asks: a lost
+            // HELLO_BACK must not make us forget it.
+            if (!peer_saying_hello_) {
+                peer_saying_hello_ = true;
+                drop_resend_queue();
+            }
             return in_sync(m);
         }
+        peer_saying_hello_ = false;  // it heard our HELLO_BACK
         switch (host_.seq_track(m.seq)) {
         case CTD_SEQ_AFTER: {
             Verdict verdict = digest(m);
@@ -423,6 +432,7 @@ private:
 
     ctd::sdk::SyncHost host_;
     uint64_t resend_capacity_;
+    bool peer_saying_hello_ = false;  // the peer's messages carry HELLO
     int64_t window_size_;
 
     // Receiver state.
