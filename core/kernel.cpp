@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <cstring>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <stdexcept>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "ct/stats.hpp"
 #include "log.hpp"
 
 #ifndef NETLINK_BROADCAST_SEND_ERROR
@@ -56,6 +58,14 @@ void KernelEvents::start(FlowHandler on_flow, ExpectHandler on_expect, OverrunHa
     }
     socket_.set_nonblocking(true);
     loop_.watch(socket_.fd(), EPOLLIN, [this](uint32_t) { readable(); });
+}
+
+bool KernelEvents::set_new_events(bool on) {
+    if (!socket_.is_open() || !(settings_.groups & ct::msg::GroupNew))
+        return false;
+    int group = NFNLGRP_CONNTRACK_NEW;
+    return setsockopt(socket_.fd(), SOL_NETLINK, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+                      &group, sizeof(group)) == 0;
 }
 
 void KernelEvents::stop() {
@@ -196,6 +206,27 @@ int KernelTable::flush(uint8_t family) {
     nlmsghdr *req = ct::build_simple(buf, sizeof buf, ct::msg::SubsysConntrack, ct::msg::CtDelete,
                                      0, family, 0);
     return req ? socket_.request(req) : -EINVAL;
+}
+
+int KernelTable::ctnetlink_insertions(uint64_t &total) {
+    unsigned char buf[ct::MaxRequestSize];
+    nlmsghdr *req = ct::build_simple(buf, sizeof buf, ct::msg::SubsysConntrack,
+                                     ct::msg::CtGetStatsCpu, NLM_F_DUMP, AF_UNSPEC, 0);
+    if (!req)
+        return -EINVAL;
+    total = 0;
+    bool seen = false;
+    ct::CpuStats cpu;
+    int err = socket_.dump(req, [&](const nlmsghdr *m) {
+        if (ct::parse_cpu_stats(m, cpu) == ct::ParseResult::Ok && cpu.has(CTA_STATS_INSERT)) {
+            total += cpu.value[CTA_STATS_INSERT];
+            seen = true;
+        }
+        return ct::CallbackContinue;
+    });
+    if (err < 0)
+        return err;
+    return seen ? 0 : -EOPNOTSUPP;
 }
 
 int KernelTable::flush_expect(uint8_t family) {

@@ -58,6 +58,12 @@ public:
     std::size_t buffer_size() const { return buffer_size_; }
     int fd() const { return socket_.fd(); }
 
+    // Leaves (false) or joins again (true) the NEW event group, if the
+    // socket subscribes to it.  With no listener left in the group, the
+    // kernel does not build NEW events at all.  Returns whether the
+    // membership changed.
+    bool set_new_events(bool on);
+
     // Reads everything pending now, however much (used around a resync).
     void drain();
 
@@ -107,6 +113,11 @@ public:
     int get(const ct::Flow &key, ct::Flow &out);
     int create_expect(const ct::Expect &exp);
     int destroy_expect(const ct::Expect &exp);
+
+    // The kernel's count of flows inserted through ctnetlink (the "insert"
+    // statistic, summed over the CPUs; traffic does not count there), into
+    // `total`.  0 or -errno.
+    int ctnetlink_insertions(uint64_t &total);
 
     ct::NetlinkSocket &socket() { return socket_; }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <utility>
 
 #include "cache_dump.hpp"
 #include "ct/format.hpp"
@@ -161,15 +162,14 @@ public:
                                  : flows               ? "committing conntrack cache"
                                                        : "committing expectation cache");
         // Flows without a master first: a related flow needs its master in
-        // the table to be created; expectations last, they need both.
+        // the table to be created (the first pass sets related flows aside
+        // as it meets them); expectations last, they need both.
         if (flows && engine.external_) {
             FlowCache &cache = *engine.external_;
-            ct::Flow flow;
             cache.for_each([&](FlowCache::Entry *e) {
                 if (e->state == FlowCache::State::dead)
                     return;
-                cache.unpack(e, flow);
-                (flow.has(ct::FlowAttr::MasterTuple) ? related_ : plain_).push_back(e);
+                flows_.push_back(e);
                 cache.hold(e);
             });
         }
@@ -181,12 +181,25 @@ public:
                 engine_.external_expect_->hold(e);
             });
         }
+        // Every creation of the commit would make the kernel build a NEW
+        // event, and this daemon would drop each one (its own origin).
+        // While the commit runs the socket leaves the NEW group instead: with
+        // no listener left, the kernel builds none (a sixth of the commit's
+        // kernel time), and our socket is not flooded into an overrun.
+        // Flows that start meanwhile are caught up with at the end.
+        if (engine_.internal_ && !engine_.settings_.poll_secs && !flows_.empty()) {
+            insertions_known_ = engine_.table_.ctnetlink_insertions(insertions_before_) == 0;
+            new_events_paused_ = engine_.events_.set_new_events(false);
+        }
         timer_.arm(0);
     }
     ~Commit() {
-        for (auto *list : {&plain_, &related_})
-            for (FlowCache::Entry *e : *list)
-                engine_.external_->release(e);
+        if (new_events_paused_) {  // ended early (the daemon stops)
+            engine_.events_.set_new_events(true);
+            engine_.catch_up_timer_.arm(0);
+        }
+        for (FlowCache::Entry *e : flows_)  // related_ holds some of them again, unheld
+            engine_.external_->release(e);
         for (FlowCache::Entry *e : expects_)
             engine_.external_expect_->release(e);
     }
@@ -254,8 +267,8 @@ private:
     }
 
     void step() {
-        std::vector<FlowCache::Entry *> &list = phase_ == 0 ? plain_ : related_;
-        ct::Batch batch(engine_.inject_.socket());
+        std::vector<FlowCache::Entry *> &list = phase_ == 0 ? flows_ : related_;
+        ct::Batch batch(engine_.inject_.socket(), 128 * 1024, 1024, ct::Batch::Acks::ErrorsOnly);
         ct::Flow flow;
         std::vector<FlowCache::Entry *> retry;
         size_t end = std::min(list.size(), next_ + chunk);
@@ -273,6 +286,10 @@ private:
             if (e->state == FlowCache::State::dead)
                 continue;
             prepare(e, flow);
+            if (phase_ == 0 && flow.has(ct::FlowAttr::MasterTuple)) {
+                related_.push_back(e);  // after every flow without a master
+                continue;
+            }
             if (!batch.fits(ct::MaxRequestSize))
                 batch.flush(on_ack);
             nlmsghdr *request = ct::build_flow(batch.tail(), batch.room(), ct::msg::CtNew,
@@ -319,14 +336,34 @@ private:
         // The client waited for this: its EOF says the commit is over.
         reply_.finish();
         done_ = true;
+        if (new_events_paused_) {
+            // Back in the group now; the catch-up dump once the loop has
+            // sent the reply.
+            new_events_paused_ = false;
+            engine_.events_.set_new_events(true);
+            engine_.catch_up_timer_.arm(0);
+            // Flows that other programs created over ctnetlink meanwhile may
+            // have had their reply already: then every flow is looked at.
+            uint64_t after = 0;
+            if (!insertions_known_ || engine_.table_.ctnetlink_insertions(after) < 0 ||
+                after - insertions_before_ != committed_) {
+                logger().log(log_notice, "flows were created by other programs during the commit: "
+                                         "looking for them in the whole table");
+                engine_.catch_up_all_ = true;
+            }
+        }
     }
 
     Engine &engine_;
     DeferredReply reply_;
     LoopTimer timer_;
     timeval start_{};
-    std::vector<FlowCache::Entry *> plain_, related_, expects_;
+    // Every flow (held), then those of them that have a master (phase 1).
+    std::vector<FlowCache::Entry *> flows_, related_, expects_;
     int phase_ = 0;
+    bool new_events_paused_ = false;
+    bool insertions_known_ = false;
+    uint64_t insertions_before_ = 0;  // ctnetlink insertions when the commit started
     size_t next_ = 0;
     unsigned committed_ = 0, failed_ = 0;
     bool done_ = false;
@@ -344,6 +381,7 @@ Engine::Engine(EventLoop &loop, PluginHost &host, SyncSettings settings,
       expire_timer_(loop, [this] { expire_external(); }),
       events_(loop, settings_.events, netlink),
       resync_timer_(loop, [this] { resync_with_kernel(true); }),
+      catch_up_timer_(loop, [this] { catch_up_unreplied_flows(); }),
       purge_timer_(loop, [this] { purge_kernel_table(); }) {
     encode_options_.commit_timeout_set = settings_.commit_timeout != 0;
     encode_options_.tcp_window_tracking = settings_.tcp_window_tracking;
@@ -963,6 +1001,38 @@ void Engine::on_kernel_expect(const ct::Expect &exp) {
         e->state = FlowCache::State::alive;
     mode_ops_->local_change(mode_, object_of(e),
                             result == FlowCache::Result::updated ? CTD_EVENT_UPDATE : CTD_EVENT_NEW);
+}
+
+// While a commit ran, the event socket was out of the NEW group (see
+// Commit).  A flow that traffic started meanwhile and that has seen its
+// reply since was heard of by its UPDATE event (an update of an unknown flow
+// adds it); one still without a reply is found here, by a dump the kernel
+// narrows down to unreplied flows (walking the table, sending only those).
+// Flows that another program created over ctnetlink may have been created
+// replied: if the kernel's insertion count says there were any, the whole
+// table is looked at (catch_up_all_).  The socket is back in the group
+// before the dump, so nothing falls in between.  Flows of the external
+// cache are the commit's own, not news.
+void Engine::catch_up_unreplied_flows() {
+    const bool all = std::exchange(catch_up_all_, false);
+    ct::DumpFilter unreplied;
+    unreplied.has_status = !all;
+    unreplied.status_mask = ct::status::SeenReply;
+    unreplied.status_value = 0;
+    ct::Flow news;
+    int err = table_.dump(unreplied, [&](const ct::Flow &flow) {
+        if (!all && flow.has(ct::FlowAttr::Status) && (flow.status & ct::status::SeenReply))
+            return;  // a kernel without dump status filters sends every flow
+        if (const FlowCache::Entry *e = internal_->find(flow); e && e->state != FlowCache::State::dead)
+            return;
+        if (external_ && external_->find(flow))
+            return;
+        news = flow;
+        news.type = ct::MessageType::New;
+        on_kernel_event(news);
+    }, &netlink_);
+    if (err < 0)
+        logger().logf(log_error, "can't dump the conntrack table: %s", std::strerror(-err));
 }
 
 void Engine::schedule_overrun_resync() {

@@ -131,6 +131,7 @@ private:
     FlowCache &cache_of(FlowCache::Entry *entry);
     void resync_with_kernel(bool purge);
     void schedule_overrun_resync();
+    void catch_up_unreplied_flows();
     void send_bypass(const ct::Flow &flow, uint8_t type);
     void expire_external();
 
@@ -176,6 +177,8 @@ private:
     KernelTable table_;        // dumps
     KernelTable inject_;       // direct injection (DisableExternalCache)
     LoopTimer resync_timer_;
+    LoopTimer catch_up_timer_;  // after a commit: see catch_up_unreplied_flows()
+    bool catch_up_all_ = false;
     LoopTimer purge_timer_;
     std::unique_ptr<Commit> commit_;
 
