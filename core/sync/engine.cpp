@@ -1,22 +1,30 @@
 #include "sync/engine.hpp"
 
-#include <arpa/inet.h>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <strings.h>
 #include <ctime>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <stdexcept>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include <utility>
 
 #include "cache_dump.hpp"
 #include "ct/format.hpp"
@@ -266,12 +274,63 @@ private:
         }
     }
 
+    // Requests built ahead, a block per sendmsg.
+    struct Block {
+        std::vector<unsigned char> bytes;  // the requests, back to back
+        std::vector<FlowCache::Entry *> entries;
+        std::size_t used = 0;
+    };
+    // Fits in a ct::Batch of 128 KiB with its closing NOOP.
+    static constexpr std::size_t block_bytes = 120 * 1024;
+    static constexpr std::size_t block_requests = 1024;
+
+    // Builds the creations of entries [begin, end) into blocks, handing each
+    // to `ready` when full.  Flows with a master are set aside in
+    // `related` (phase 0).  Only reads the external cache and the
+    // settings: it runs on a helper thread while the loop thread sends.
+    void build_blocks(FlowCache::Entry *const *begin, FlowCache::Entry *const *end,
+                      std::vector<FlowCache::Entry *> &related, unsigned &failed,
+                      const std::function<void(Block &&)> &ready) {
+        ct::Flow flow;
+        Block block;
+        auto start_block = [&] {
+            block.bytes.resize(block_bytes);
+            block.entries.reserve(block_requests);
+        };
+        start_block();
+        for (auto *it = begin; it != end; ++it) {
+            FlowCache::Entry *e = *it;
+            if (e->state == FlowCache::State::dead)
+                continue;
+            prepare(e, flow);
+            if (phase_ == 0 && flow.has(ct::FlowAttr::MasterTuple)) {
+                related.push_back(e);  // after every flow without a master
+                continue;
+            }
+            if (block_bytes - block.used < ct::MaxRequestSize || block.entries.size() == block_requests) {
+                ready(std::move(block));
+                block = Block{};
+                start_block();
+            }
+            nlmsghdr *request = ct::build_flow(block.bytes.data() + block.used, block_bytes - block.used,
+                                               ct::msg::CtNew, NLM_F_CREATE | NLM_F_EXCL, 0, flow);
+            if (!request) {
+                ++failed;
+                continue;
+            }
+            block.used += NLMSG_ALIGN(request->nlmsg_len);
+            block.entries.push_back(e);
+        }
+        if (!block.entries.empty())
+            ready(std::move(block));
+    }
+
     void step() {
         std::vector<FlowCache::Entry *> &list = phase_ == 0 ? flows_ : related_;
-        ct::Batch batch(engine_.inject_.socket(), 128 * 1024, 1024, ct::Batch::Acks::ErrorsOnly);
+        ct::Batch batch(engine_.inject_.socket(), 128 * 1024, block_requests, ct::Batch::Acks::ErrorsOnly);
         ct::Flow flow;
         std::vector<FlowCache::Entry *> retry;
-        size_t end = std::min(list.size(), next_ + chunk);
+        const size_t end = std::min(list.size(), next_ + chunk);
         auto on_ack = [&](std::uintptr_t cookie, int error) {
             auto *e = reinterpret_cast<FlowCache::Entry *>(cookie);
             if (error == 0)
@@ -281,26 +340,59 @@ private:
             else
                 ++failed_;
         };
-        for (; next_ < end; ++next_) {
-            FlowCache::Entry *e = list[next_];
-            if (e->state == FlowCache::State::dead)
-                continue;
-            prepare(e, flow);
-            if (phase_ == 0 && flow.has(ct::FlowAttr::MasterTuple)) {
-                related_.push_back(e);  // after every flow without a master
-                continue;
+        auto send = [&](const Block &block) {
+            std::size_t at = 0;
+            for (FlowCache::Entry *e : block.entries) {
+                const auto *request = reinterpret_cast<const nlmsghdr *>(block.bytes.data() + at);
+                at += NLMSG_ALIGN(request->nlmsg_len);
+                std::memcpy(batch.tail(), request, request->nlmsg_len);
+                batch.queue(static_cast<nlmsghdr *>(batch.tail()), reinterpret_cast<std::uintptr_t>(e));
             }
-            if (!batch.fits(ct::MaxRequestSize))
-                batch.flush(on_ack);
-            nlmsghdr *request = ct::build_flow(batch.tail(), batch.room(), ct::msg::CtNew,
-                                               NLM_F_CREATE | NLM_F_EXCL, 0, flow);
-            if (!request) {
-                ++failed_;
-                continue;
-            }
-            batch.queue(request, reinterpret_cast<std::uintptr_t>(e));
+            batch.flush(on_ack);
+        };
+        // The kernel creates one flow at a time (ctnetlink holds a mutex),
+        // but reading the cache and building the requests can go on beside
+        // it: a helper thread builds blocks while this one sends them.
+        FlowCache::Entry *const *first = list.data() + next_, *const *last = list.data() + end;
+        std::vector<FlowCache::Entry *> related;  // phase 0: found in this chunk
+        unsigned build_failed = 0;
+        std::mutex mutex;
+        std::condition_variable wake;
+        std::deque<Block> ready;
+        bool built = false;
+        auto hand_over = [&](Block &&block) {
+            std::lock_guard lock(mutex);
+            ready.push_back(std::move(block));
+            wake.notify_one();
+        };
+        std::jthread builder;
+        try {
+            builder = std::jthread([&] {
+                build_blocks(first, last, related, build_failed, hand_over);
+                std::lock_guard lock(mutex);
+                built = true;
+                wake.notify_one();
+            });
+        } catch (const std::system_error &) {
+            // No thread to be had: build everything here, then send.
+            build_blocks(first, last, related, build_failed, hand_over);
+            built = true;
         }
-        batch.flush(on_ack);
+        for (;;) {
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [&] { return !ready.empty() || built; });
+            if (ready.empty())
+                break;
+            Block block = std::move(ready.front());
+            ready.pop_front();
+            lock.unlock();
+            send(block);
+        }
+        if (builder.joinable())
+            builder.join();
+        next_ = end;
+        failed_ += build_failed;
+        related_.insert(related_.end(), related.begin(), related.end());
         // The flow is in the table already (an older copy): replace it, once.
         for (FlowCache::Entry *e : retry) {
             prepare(e, flow);
