@@ -95,6 +95,12 @@ normalised() { # node -i|-e
 fail_with_logs() {
     tap_diag "---- fw1 log ----"; tail -n 30 "$work/fw1.log" 2>/dev/null | sed 's/^/# /'
     tap_diag "---- fw2 log ----"; tail -n 30 "$work/fw2.log" 2>/dev/null | sed 's/^/# /'
+    # Where the missing flows are stuck: fw1's queues, both sides' counters.
+    tap_diag "---- fw1 -s queue, rsqueue head, network; fw2 -s network ----"
+    ctd fw1 -s queue 2>&1 | sed 's/^/# /'
+    ctd fw1 -s rsqueue 2>&1 | head -n 20 | sed 's/^/# /'
+    ctd fw1 -s network 2>&1 | sed 's/^/# /'
+    ctd fw2 -s network 2>&1 | sed 's/^/# /'
 }
 
 # --- the primary's table ---------------------------------------------------

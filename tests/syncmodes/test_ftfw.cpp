@@ -45,9 +45,11 @@ class FtfwTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(nack_retransmits_with_new_sequence_numbers);
     CPPUNIT_TEST(nack_retransmits_control_messages);
     CPPUNIT_TEST(ack_releases_resend_queue);
+    CPPUNIT_TEST(messages_passed_over_by_two_acks_are_sent_again);
     CPPUNIT_TEST(dead_objects_held_until_acknowledged);
     CPPUNIT_TEST(hello_flushes_resend_queue_and_is_answered_once);
     CPPUNIT_TEST(repeated_hello_keeps_what_was_sent_since);
+    CPPUNIT_TEST(gaps_among_repeated_hellos_are_nacked);
     CPPUNIT_TEST(requeued_object_moves_back_to_tx_queue);
     CPPUNIT_TEST(alive_timer_sends_alive_or_pending_ack);
     CPPUNIT_TEST(resync_request_and_answer);
@@ -306,6 +308,32 @@ public:
         assert_clean(a);
     }
 
+    // The peer acknowledged later messages twice without asking for s1 (its
+    // NACK got lost for good): s1 goes out again, nothing is left behind.
+    void messages_passed_over_by_two_acks_are_sent_again() {
+        ModePlugin plugin("ftfw");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a);
+        for (int i = 0; i < 4; ++i)
+            a.add_flow();
+        world.settle();
+        uint32_t s1 = a.sent[0].seq, s3 = a.sent[2].seq, s4 = a.sent[3].seq;
+        const uint32_t object1 = a.sent[0].object;
+        a.receive(control(800, ACK, s3, s3));
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("one ACK past it: not yet", uint64_t(3), mode.queue(1).length);
+        const size_t before = a.sent.size();
+        a.receive(control(801, ACK, s4, s4));
+        world.settle();
+        // s1 and s2 were before the previous ACK's start: both sent again.
+        CPPUNIT_ASSERT_EQUAL(before + 2, a.sent.size());
+        CPPUNIT_ASSERT_EQUAL(object1, a.sent[before].object);
+        CPPUNIT_ASSERT(seq_after(a.sent[before].seq, s4));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2), mode.queue(1).length);
+        (void)s1;
+    }
+
     void dead_objects_held_until_acknowledged() {
         ModePlugin plugin("ftfw");
         World world;
@@ -400,6 +428,36 @@ public:
         CPPUNIT_ASSERT(mode.queue(1).length > 0);
         a.receive(control(7, ALIVE | HELLO));
         CPPUNIT_ASSERT_EQUAL_MESSAGE("a new restart drops it", uint64_t(0), mode.queue(1).length);
+    }
+
+    // The HELLOs a restarted peer repeats are numbered as usual: a message
+    // of theirs lost among them (a NACK, say) is asked for again.  One
+    // numbered backwards is another restart.
+    void gaps_among_repeated_hellos_are_nacked() {
+        ModePlugin plugin("ftfw");
+        World world;
+        Host a(world);
+        ModeInstance mode(plugin, a);
+        a.receive(control(900, ALIVE | HELLO));
+        a.receive(control(901, ALIVE | HELLO));
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), a.seq_lost);
+        // 902 and 903 were lost.
+        a.receive(control(904, ALIVE | HELLO));
+        world.settle();
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2), a.seq_lost);
+        bool nacked = false;
+        for (const Sent &c : a.controls())
+            nacked = nacked || ((c.flags & NACK) && c.from == 902 && c.to == 903);
+        CPPUNIT_ASSERT_MESSAGE("NACK [902, 903]", nacked);
+        // Numbered backwards: the peer restarted again, in sync from there.
+        Object *o = a.add_flow();
+        world.settle();
+        (void)o;
+        CPPUNIT_ASSERT(mode.queue(1).length > 0);
+        a.receive(control(3, ALIVE | HELLO));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), mode.queue(1).length);
+        CPPUNIT_ASSERT_EQUAL(3u, a.peer_last_seq);
     }
 
     void requeued_object_moves_back_to_tx_queue() {

@@ -9,8 +9,9 @@
 // Receiver: messages are counted in windows of ACKWindowSize and each
 // window is acknowledged; a gap is answered with an ACK of what came before
 // it and a NACK of what is missing.  A peer's HELLO means it lost its
-// state: our resend queue is dropped (once per restart, not at each of the
-// HELLOs it repeats until our HELLO_BACK gets through).  A one-second timer sends the pending
+// state: our resend queue is dropped, and its numbering starts again (once
+// per restart, not at each of the HELLOs it repeats until our HELLO_BACK
+// gets through: those are numbered as usual).  A one-second timer sends the pending
 // ACK, or an ALIVE when there is none.
 //
 // Unlike the reference, which drops the oldest entry of a full resend queue
@@ -85,7 +86,9 @@ public:
           alive_timer_(host, [this] { alive(); }),
           stalls_(host, "resend_queue_full",
                   "times objects waited for acknowledgements because the resend queue was full"),
-          retransmitted_(host, "retransmitted", "messages sent again after a NACK") {
+          retransmitted_(host, "retransmitted", "messages sent again after a NACK"),
+          passed_over_(host, "passed_over",
+                       "times unacknowledged messages passed over by two ACKs were sent again") {
         alive_timer_.arm(one_second_us);
     }
 
@@ -109,24 +112,32 @@ public:
     Verdict receive(const ctd_sync_message &m) override {
         if (m.flags & CTD_SYNC_F_HELLO_BACK && hello_ == Hello::saying_hello)
             hello_ = Hello::done;
+        // A restarted peer says HELLO on every message until our HELLO_BACK
+        // reaches it.  Its first HELLO means it lost its state: what we
+        // sent and it never acknowledged is gone with it, so our resend
+        // queue is dropped, and its numbering starts there.  The HELLOs it
+        // repeats come from the same restart: numbered as usual, so a gap
+        // among them is NACKed like any other (a NACK of theirs lost then
+        // would otherwise never be asked for again), and what we sent
+        // since the first is kept for resending.  A HELLO numbered before
+        // the last one can only be another restart.
+        uint32_t relation = CTD_SEQ_UNSET;
         if (m.flags & CTD_SYNC_F_HELLO) {
             say_hello_back_ = true;
-            if (ack_pending_ && seq_before(m.seq, ack_from_))
-                ack_from_ = m.seq;
-            // The peer (re)started: it lost what we sent and never
-            // acknowledged, so there is nothing left to resend.  It says
-            // HELLO on every message until our HELLO_BACK reaches it; the
-            // repeats are the same restart, and what we sent since the
-            // first is for the new peer, to be resent if it asks: a lost
-            // HELLO_BACK must not make us forget it.
-            if (!peer_saying_hello_) {
+            if (peer_saying_hello_)
+                relation = host_.seq_track(m.seq);
+            if (!peer_saying_hello_ || relation == CTD_SEQ_BEFORE || relation == CTD_SEQ_UNSET) {
                 peer_saying_hello_ = true;
+                if (ack_pending_ && seq_before(m.seq, ack_from_))
+                    ack_from_ = m.seq;
                 drop_resend_queue();
+                return in_sync(m);
             }
-            return in_sync(m);
+        } else {
+            peer_saying_hello_ = false;  // it heard our HELLO_BACK
+            relation = host_.seq_track(m.seq);
         }
-        peer_saying_hello_ = false;  // it heard our HELLO_BACK
-        switch (host_.seq_track(m.seq)) {
+        switch (relation) {
         case CTD_SEQ_AFTER: {
             Verdict verdict = digest(m);
             if (verdict == Verdict::bad)
@@ -264,6 +275,22 @@ private:
             resend_.remove(&node->link);
             forget(node);
         });
+        // A message older than the start of the peer's previous ACK, still
+        // unacknowledged, was passed over by two ACKs without a NACK that
+        // reached us (a NACK moves it out of the resend queue): sent again,
+        // so that no loss of a control message can leave a flow behind for
+        // good.  At worst the peer gets a message twice (a lost ACK), which
+        // does no harm.
+        if (previous_ack_from_known_) {
+            const uint32_t passed_over = seq_before(previous_ack_from_, from) ? previous_ack_from_ : from;
+            ListLink *oldest = resend_.front();
+            if (oldest && seq_before(node_of(oldest)->seq, passed_over)) {
+                resend(node_of(oldest)->seq, passed_over - 1);  // in order, as a NACK would
+                passed_over_.add();
+            }
+        }
+        previous_ack_from_ = from;
+        previous_ack_from_known_ = true;
         // Objects held back by a full resend queue may go now.
         if (has_room() && !tx_objects_.empty())
             schedule();
@@ -433,6 +460,8 @@ private:
     ctd::sdk::SyncHost host_;
     uint64_t resend_capacity_;
     bool peer_saying_hello_ = false;  // the peer's messages carry HELLO
+    uint32_t previous_ack_from_ = 0;  // start of the last ACK received
+    bool previous_ack_from_known_ = false;
     int64_t window_size_;
 
     // Receiver state.
@@ -455,7 +484,7 @@ private:
     ctd::sdk::Timer task_; // zero-delay: the transmit queue runs next round
     bool scheduled_ = false;
     ctd::sdk::Timer alive_timer_;
-    ctd::sdk::Counter stalls_, retransmitted_;
+    ctd::sdk::Counter stalls_, retransmitted_, passed_over_;
 };
 
 } // namespace
