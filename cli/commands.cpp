@@ -1301,9 +1301,8 @@ public:
         const std::size_t len = c.request->nlmsg_len;
         if (!batch_.fits(len))
             flush();
-        std::memcpy(batch_.tail(), c.request, len);
         lines_.push_back({c.line, c.action});
-        batch_.queue(static_cast<nlmsghdr *>(batch_.tail()), lines_.size() - 1);
+        batch_.queue_copy(c.request, lines_.size() - 1);
     }
 
     // Sends what waits.  The first failure ends the load with the
@@ -1511,8 +1510,8 @@ std::string operation_error_text(int error, const CommandLine &cmd) {
     const Action a = cmd.action;
     const bool expect = cmd.table == Table::Expect;
     switch (error) {
-    case 524:  // ENOTSUPP: the kernel's internal code; the reference's own
-               // text for it (not a placeholder of ours)
+    case 524:  // ENOTSUPP, the kernel's internal code: 1.4.7 prints
+               // "function not implemented" for it, and so do we
         if (a == Action::List && !expect)
             return "function not implemented";
         break;

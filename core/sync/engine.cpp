@@ -345,8 +345,7 @@ private:
             for (FlowCache::Entry *e : block.entries) {
                 const auto *request = reinterpret_cast<const nlmsghdr *>(block.bytes.data() + at);
                 at += NLMSG_ALIGN(request->nlmsg_len);
-                std::memcpy(batch.tail(), request, request->nlmsg_len);
-                batch.queue(static_cast<nlmsghdr *>(batch.tail()), reinterpret_cast<std::uintptr_t>(e));
+                batch.queue_copy(request, reinterpret_cast<std::uintptr_t>(e));
             }
             batch.flush(on_ack);
         };

@@ -214,6 +214,11 @@ void Batch::queue(nlmsghdr *nlh, std::uintptr_t cookie) {
     used_ += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+void Batch::queue_copy(const nlmsghdr *request, std::uintptr_t cookie) {
+    std::memcpy(tail(), request, request->nlmsg_len);
+    queue(static_cast<nlmsghdr *>(tail()), cookie);
+}
+
 int Batch::flush(AckCallback on_ack) {
     if (cookies_.empty())
         return 0;

@@ -168,6 +168,9 @@ public:
     // Queues the message just built at tail(): assigns its sequence number,
     // adds NLM_F_ACK (Acks::Each), remembers `cookie` for its answer.
     void queue(nlmsghdr *nlh, std::uintptr_t cookie);
+    // Queues a copy of a request built elsewhere (fits() must allow its
+    // length).
+    void queue_copy(const nlmsghdr *request, std::uintptr_t cookie);
     std::size_t pending() const { return cookies_.size(); }
 
     // Sends what is queued and collects one answer per request.  Returns 0
