@@ -44,10 +44,12 @@
 #   is one below its initial value in every run; these tables have no
 #   timestamps (no delta-time to drift).  Besides stdout, stderr and status,
 #   the table after the command (dumped by the reference) must be the same.
-#   A table rebuilt by replaying traffic can itself come out different (a
-#   delayed ACK sent apart adds a packet): those lines are retried even
-#   when the two reference runs agree, and fail only if ours differs in
-#   every one of the five attempts.  A rebuilt entry gets a new id, so in these lines, and only there, ids
+#   Each run has a table of its own, so these lines are retried even when
+#   the two reference runs agree, and fail only if ours differs in every
+#   one of the five attempts: a table rebuilt by replaying traffic can come
+#   out different (a delayed ACK sent apart adds a packet), and a command
+#   that prints what it just set (-U -t 42) shows 41 when a jiffy passes
+#   before its read.  A rebuilt entry gets a new id, so in these lines, and only there, ids
 #   are replaced by their order of first appearance (ID1, ID2, ...) after
 #   checking that they have the reference's exact form.
 #
